@@ -53,7 +53,7 @@ export const profiles: Record<string, Profile> = {
   embedded: {
     id: 'embedded',
     description: 'synthetic ImageNet-layout dataset, tiny ResNet, 1/4 resolution, 1/40 of the epochs, batch 64 with sqrt LR scaling',
-    arch: 'resnet-tiny',
+    arch: 'resnet_tiny',
     epochScale: 1 / 40,
     minEpochs: 3,
     imageScale: 0.25,
@@ -68,7 +68,7 @@ export const profiles: Record<string, Profile> = {
   tiny: {
     id: 'tiny',
     description: 'test-sized: 4 classes, tiny ResNet at 32 px, 2 epochs, batch 16 with sqrt LR scaling',
-    arch: 'resnet-tiny',
+    arch: 'resnet_tiny',
     epochScale: 1 / 300,
     minEpochs: 2,
     imageScale: 1 / 7,

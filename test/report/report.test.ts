@@ -33,7 +33,7 @@ function epochs(n: number, base: number): EpochMetrics[] {
 function runInfo(recipe: string): RunInfo {
   return {
     stage: `train:${recipe}`, recipe, recipeHash: 'abc123def4567890', profile: 'embedded', scaling: ['epochs 600 -> 15'],
-    backend: 'wasm', versions: { '@tensorflow/tfjs-core': '4.22.0' }, devices: 2, arch: 'resnet-tiny', trainSize: 56,
+    backend: 'wasm', versions: { '@tensorflow/tfjs-core': '4.22.0' }, devices: 2, arch: 'resnet_tiny', trainSize: 56,
     epochs: 3, globalBatch: 64, microBatch: 32, lr: 8.8e-4, notHonoured: [{ field: 'precision', reason: 'no fp16 <on> wasm & cpu' }],
     datasetClasses: 10, trainSamples: 600, seed: 0, startedAt: 'x', finishedAt: 'y', resumes: 0,
   };
