@@ -1,0 +1,31 @@
+// mixup goldens: timm Mixup in batch mode with its recorded draws injected into applyMix.
+// The golden batches are float32 (timm's tensor path, no uint8 rounding); the NHWC copy is used.
+import type { GoldenCase } from '../format.ts';
+import { decodeTensor } from '../format.ts';
+import type { OpContext } from '../registry.ts';
+import { allClose, exactEqual, scalarClose, type Check } from '../compare.ts';
+import { applyMix } from '../../train/mixup.ts';
+
+export function run(c: GoldenCase, _ctx: OpContext): Check[] {
+  if (c.params.mode !== 'batch') throw new Error(`mixup/${c.case}: mode ${String(c.params.mode)} not supported (batch only)`);
+  const x = decodeTensor(c.inputs.x_nhwc, 'inputs.x_nhwc');
+  if (x.layout !== 'NHWC' || x.dtype !== 'float32') throw new Error(`mixup/${c.case}: inputs.x_nhwc must be float32 NHWC, got ${x.dtype} ${x.layout}`);
+  const target = decodeTensor(c.inputs.target, 'inputs.target');
+  const d = c.inputs.draws as { lam: number; use_cutmix: boolean; cutmix_center?: { cy: number; cx: number } };
+  const [b, h, w, ch] = x.shape;
+  const res = applyMix(
+    x.data as Float32Array,
+    Array.from(target.data),
+    { batch: b, height: h, width: w, channels: ch },
+    { mixed: true, useCutmix: d.use_cutmix, lam: d.lam, cy: d.cutmix_center?.cy ?? 0, cx: d.cutmix_center?.cx ?? 0 },
+    { correctLam: c.params.correct_lam !== false, labelSmoothing: Number(c.params.label_smoothing), numClasses: Number(c.params.num_classes) },
+  );
+  const e = c.expected;
+  const checks = [
+    allClose('x_mixed_nhwc', res.images, decodeTensor(e.x_mixed_nhwc, 'expected.x_mixed_nhwc').data, c.tolerance),
+    allClose('target_mixed', res.targets, decodeTensor(e.target_mixed, 'expected.target_mixed').data, c.tolerance),
+    scalarClose('lam_corrected', res.lam, Number(e.lam_corrected), c.tolerance),
+  ];
+  if (e.cutmix_box) checks.push(exactEqual('cutmix_box', res.box, e.cutmix_box));
+  return checks;
+}
