@@ -1,0 +1,77 @@
+// Building wasm kernels out of the wasm backend's own (fast, native) kernels.
+//
+// A kernel function receives TensorInfos and the backend, not Tensors: it must not call tfjs ops
+// (those go through the engine, its tape and its memory accounting). So our kernels call other
+// kernels' functions directly, exactly as tfjs's backends do internally, and free every
+// intermediate they make. `Kernels` captures the ORIGINAL wasm kernel functions when our kernels
+// are registered, so a kernel we replace (BatchMatMul) can still reach the native one.
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The tiny part of BackendWasm's surface we use (its class is not exported by the package). */
+export interface WasmBackendLike extends KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+type KernelFn = (args: { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs: NamedAttrMap }) => TensorInfo | TensorInfo[];
+
+const originals = new Map<string, KernelFn>();
+
+/** Remembers the wasm backend's own implementation of a kernel (call before replacing it). */
+export function captureOriginal(kernelName: string): void {
+  if (originals.has(kernelName)) return;
+  const config = tf.getKernel(kernelName, 'wasm');
+  if (config === undefined) throw new Error(`tfjs-backend-wasm has no '${kernelName}' kernel to build on`);
+  originals.set(kernelName, config.kernelFunc as unknown as KernelFn);
+}
+
+/** Runs the wasm backend's own kernel `name`; the caller owns (and must free) the result. */
+export function call(
+  backend: WasmBackendLike,
+  name: string,
+  inputs: NamedTensorInfoMap | TensorInfo[],
+  attrs: Record<string, unknown> = {},
+): TensorInfo {
+  let fn = originals.get(name);
+  if (fn === undefined) {
+    captureOriginal(name);
+    fn = originals.get(name) as KernelFn;
+  }
+  const out = fn({ inputs: inputs as NamedTensorInfoMap, backend, attrs: attrs as NamedAttrMap });
+  return Array.isArray(out) ? out[0] : out;
+}
+
+/** Frees intermediates (reshape views only drop a reference). */
+export function free(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
+  for (const t of infos) backend.disposeData(t.dataId);
+}
+
+/** A view with another shape (no copy); free it like any intermediate. */
+export function reshape(backend: WasmBackendLike, x: TensorInfo, shape: number[]): TensorInfo {
+  return call(backend, 'Reshape', { x }, { shape });
+}
+
+/** Plain a @ b of 2-D operands through the native fast path (never with transpose flags). */
+export function matMul2d(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo): TensorInfo {
+  const a3 = reshape(backend, a, [1, ...a.shape]);
+  const b3 = reshape(backend, b, [1, ...b.shape]);
+  const out3 = call(backend, 'BatchMatMul', { a: a3, b: b3 }, { transposeA: false, transposeB: false });
+  free(backend, a3, b3);
+  const out = reshape(backend, out3, [a.shape[0], b.shape[1]]);
+  free(backend, out3);
+  return out;
+}
+
+/** The transpose of a 2-D matrix, materialised (the native transpose is a memory shuffle). */
+export function transpose2d(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
+  return call(backend, 'Transpose', { x }, { perm: [1, 0] });
+}
+
+/** Number of elements of a shape. */
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
