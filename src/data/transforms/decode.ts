@@ -1,0 +1,133 @@
+// Decoding with sharp, in ONE call per image: EXIF orientation applied, any colour space
+// (CMYK, greyscale, 16-bit, PNG or WebP behind a .JPEG name) turned into 8-bit sRGB with
+// three channels, alpha dropped. Optionally the JPEG decoder shrinks by 2/4/8 while
+// decoding (DCT scaling), which costs far less than decoding everything and filtering it
+// away; callers decide when that is acceptable (see shrinkFor).
+import sharp, { type OutputInfo } from 'sharp';
+import type { RgbImage } from './image.ts';
+
+// The pipeline runs many small images through sharp; libvips's operation cache only
+// holds memory for images that never repeat, and one libvips thread per call suits a
+// loader that already runs one decode per worker.
+sharp.cache(false);
+sharp.concurrency(1);
+
+export interface DecodedImage extends RgbImage {
+  /** size of the whole picture after EXIF rotation, before any shrink-on-load */
+  fullWidth: number;
+  fullHeight: number;
+}
+
+export interface DecodeOptions {
+  /** 1 (default), 2, 4 or 8: decode at about 1/shrink of the full size */
+  shrink?: number;
+  /** the full (oriented) size when already known from probeSize, needed to shrink */
+  fullSize?: { width: number; height: number };
+  /** names the image in error messages (a file name or shard position) */
+  what?: string;
+}
+
+export class DecodeError extends Error {
+  override name = 'DecodeError';
+}
+
+export async function decodeRgb(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
+  const what = opts.what ?? 'image';
+  if (bytes.length === 0) throw new DecodeError(`${what}: empty file (0 bytes)`);
+  const shrink = opts.shrink ?? 1;
+  if (![1, 2, 4, 8].includes(shrink)) throw new RangeError(`${what}: shrink must be 1, 2, 4 or 8, got ${shrink}`);
+  let pipeline = sharp(bytes, { failOn: 'error' }).autoOrient();
+  let full = opts.fullSize;
+  if (shrink > 1) {
+    if (!full) throw new RangeError(`${what}: shrink-on-load needs the full size (probeSize)`);
+    // Asking for exactly floor(size / k) lets libjpeg's DCT scaling do nearly all of it.
+    pipeline = pipeline.resize(Math.max(1, Math.floor(full.width / shrink)), Math.max(1, Math.floor(full.height / shrink)), {
+      fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true,
+    });
+  }
+  let out: { data: Buffer; info: OutputInfo };
+  try {
+    out = await pipeline.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw new DecodeError(`${what}: cannot decode image (${(e as Error).message.split('\n')[0]})`);
+  }
+  const { width, height, channels } = out.info;
+  if (channels !== 3) throw new DecodeError(`${what}: decoder gave ${channels} channels, expected RGB`);
+  const data = new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length);
+  if (!full) full = { width, height };
+  return { width, height, data, fullWidth: full.width, fullHeight: full.height };
+}
+
+/**
+ * The displayed size of a JPEG (EXIF orientations 5-8 swap width and height) from its
+ * header alone, without decoding. Null when the bytes are not a JPEG or the header is
+ * unusual; callers then decode first and crop afterwards.
+ */
+export function probeSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const n = bytes.length;
+  if (n < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  let orientation = 1;
+  let p = 2;
+  while (p + 4 <= n) {
+    if (bytes[p] !== 0xff) return null;
+    const marker = bytes[p + 1];
+    if (marker === 0xff) { p++; continue; } // fill byte
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { p += 2; continue; }
+    const len = (bytes[p + 2] << 8) | bytes[p + 3];
+    if (len < 2 || p + 2 + len > n) return null;
+    const seg = p + 4;
+    if (marker === 0xe1) {
+      const o = exifOrientation(bytes, seg, len - 2);
+      if (o) orientation = o;
+    } else if (isStartOfFrame(marker)) {
+      if (len < 7) return null;
+      const height = (bytes[seg + 1] << 8) | bytes[seg + 2];
+      const width = (bytes[seg + 3] << 8) | bytes[seg + 4];
+      if (!width || !height) return null;
+      return orientation >= 5 && orientation <= 8 ? { width: height, height: width } : { width, height };
+    } else if (marker === 0xda) {
+      return null; // scan started without a frame header
+    }
+    p += 2 + len;
+  }
+  return null;
+}
+
+function isStartOfFrame(m: number): boolean {
+  return m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
+}
+
+/** Orientation tag (0x0112) of IFD0 in an APP1 Exif segment, or 0. */
+function exifOrientation(b: Uint8Array, start: number, len: number): number {
+  // "Exif\0\0" then a TIFF header
+  if (len < 14 || b[start] !== 0x45 || b[start + 1] !== 0x78 || b[start + 2] !== 0x69 || b[start + 3] !== 0x66) return 0;
+  const t = start + 6;
+  const end = start + len;
+  const little = b[t] === 0x49 && b[t + 1] === 0x49;
+  if (!little && !(b[t] === 0x4d && b[t + 1] === 0x4d)) return 0;
+  const u16 = (q: number) => (little ? b[q] | (b[q + 1] << 8) : (b[q] << 8) | b[q + 1]);
+  const u32 = (q: number) => (little ? (b[q] | (b[q + 1] << 8) | (b[q + 2] << 16)) + b[q + 3] * 0x1000000 : b[q] * 0x1000000 + ((b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3]));
+  const ifd = t + u32(t + 4);
+  if (ifd + 2 > end) return 0;
+  const count = u16(ifd);
+  for (let k = 0; k < count; k++) {
+    const e = ifd + 2 + k * 12;
+    if (e + 12 > end) return 0;
+    if (u16(e) === 0x0112) {
+      const v = u16(e + 8);
+      return v >= 1 && v <= 8 ? v : 0;
+    }
+  }
+  return 0;
+}
+
+/**
+ * The largest DCT shrink (1, 2, 4, 8) that still leaves the region of interest at least
+ * twice the output size in both directions, so the final antialiased resample (not the
+ * decoder's box-like scaling) still shapes the result.
+ */
+export function shrinkFor(regionW: number, regionH: number, outW: number, outH: number): number {
+  let k = 8;
+  while (k > 1 && (regionW / k < 2 * outW || regionH / k < 2 * outH)) k /= 2;
+  return k;
+}

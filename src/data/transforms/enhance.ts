@@ -1,0 +1,103 @@
+// The four ImageEnhance ops of RandAugment. Each is Pillow's Image.blend(degenerate,
+// img, factor): degenerate + factor*(img - degenerate) in float32, truncated toward zero
+// and clipped to 0..255 (blend never rounds). Only the degenerate image differs.
+import type { RgbImage } from './image.ts';
+
+const f32 = Math.fround;
+
+/** Pillow's blend. Factors 0 and 1 return copies of one input, as Pillow short-cuts them. */
+export function blend(degenerate: Uint8Array | number, img: RgbImage, factor: number): RgbImage {
+  const src = img.data;
+  const out = new Uint8Array(src.length);
+  if (factor === 1) {
+    out.set(src);
+    return { width: img.width, height: img.height, data: out };
+  }
+  // Pillow passes alpha as a C float.
+  const a = f32(factor);
+  // For a constant degenerate image every output depends on one input byte: tabulate.
+  if (typeof degenerate === 'number') {
+    const t = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) t[v] = blendOne(degenerate, v, a);
+    for (let p = 0; p < src.length; p++) out[p] = t[src[p]];
+  } else {
+    if (degenerate.length !== src.length) throw new RangeError('blend: images differ in size');
+    if (factor === 0) out.set(degenerate);
+    else for (let p = 0; p < src.length; p++) out[p] = blendOne(degenerate[p], src[p], a);
+  }
+  return { width: img.width, height: img.height, data: out };
+}
+
+function blendOne(d: number, s: number, a: number): number {
+  const t = f32(d + f32(a * (s - d)));
+  return t <= 0 ? 0 : t >= 255 ? 255 : Math.trunc(t);
+}
+
+/** Pillow's RGB -> L: ITU-R 601 luma in 16-bit fixed point, rounded. */
+export function luma(r: number, g: number, b: number): number {
+  return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
+}
+
+export function greyscale(img: RgbImage): Uint8Array {
+  const d = img.data;
+  const out = new Uint8Array(d.length);
+  for (let p = 0; p < d.length; p += 3) {
+    const l = luma(d[p], d[p + 1], d[p + 2]);
+    out[p] = l;
+    out[p + 1] = l;
+    out[p + 2] = l;
+  }
+  return out;
+}
+
+/** Saturation: blend with the greyscale copy. */
+export function color(img: RgbImage, factor: number): RgbImage {
+  return blend(greyscale(img), img, factor);
+}
+
+/** Contrast: blend with a flat grey at the rounded mean luma (ImageStat mean, int(m + 0.5)). */
+export function contrast(img: RgbImage, factor: number): RgbImage {
+  const d = img.data;
+  let sum = 0;
+  for (let p = 0; p < d.length; p += 3) sum += luma(d[p], d[p + 1], d[p + 2]);
+  const mean = Math.trunc(sum / (d.length / 3) + 0.5);
+  return blend(mean, img, factor);
+}
+
+/** Brightness: blend with black. */
+export function brightness(img: RgbImage, factor: number): RgbImage {
+  return blend(0, img, factor);
+}
+
+/**
+ * Pillow's SMOOTH filter: 3x3 kernel [[1,1,1],[1,5,1],[1,1,1]] / 13 in float32, rounded
+ * to nearest (Pillow adds 0.5 then truncates), with the one-pixel border copied unchanged.
+ */
+export function smooth(img: RgbImage): Uint8Array {
+  const { width: w, height: h, data: d } = img;
+  const out = d.slice();
+  if (w < 3 || h < 3) return out;
+  const k1 = f32(1 / 13), k5 = f32(5 / 13);
+  const stride = w * 3;
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      for (let c = 0; c < 3; c++) {
+        const p = y * stride + x * 3 + c;
+        const below = p + stride, above = p - stride;
+        // Same association as Pillow: the row below, the row itself, the row above,
+        // each a left-to-right sum of three products, accumulated onto 0.5.
+        const rowB = f32(f32(f32(d[below - 3] * k1) + f32(d[below] * k1)) + f32(d[below + 3] * k1));
+        const rowM = f32(f32(f32(d[p - 3] * k1) + f32(d[p] * k5)) + f32(d[p + 3] * k1));
+        const rowA = f32(f32(f32(d[above - 3] * k1) + f32(d[above] * k1)) + f32(d[above + 3] * k1));
+        const ss = f32(f32(f32(0.5 + rowB) + rowM) + rowA);
+        out[p] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
+      }
+    }
+  }
+  return out;
+}
+
+/** Sharpness: blend with the smoothed image (factor > 1 sharpens). */
+export function sharpness(img: RgbImage, factor: number): RgbImage {
+  return blend(smooth(img), img, factor);
+}

@@ -1,0 +1,151 @@
+// RandAugment's geometric ops as Pillow performs them (Image.transform with AFFINE, and
+// Image.rotate which builds an affine matrix): for each output pixel centre (x+.5, y+.5)
+// the matrix gives an input position; bilinear or bicubic (Pillow's affine cubic uses
+// a = -1, unlike its resize) interpolates there, with edge taps clamped; positions
+// outside the input keep the fill colour. No antialiasing: Pillow's affine never has any.
+import type { RgbImage } from './image.ts';
+import { filledImage } from './image.ts';
+import { pyRoundDigits } from './pymath.ts';
+import type { ResampleFilter } from './resample.ts';
+
+export type Rgb = readonly [number, number, number];
+/** (a, b, c, d, e, f): input x = a*x + b*y + c, input y = d*x + e*y + f. */
+export type AffineMatrix = readonly [number, number, number, number, number, number];
+
+export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, fill: Rgb): RgbImage {
+  const { width: w, height: h, data: src } = img;
+  const out = filledImage(w, h, fill);
+  const d = out.data;
+  const [a, b, c, dd, e, f] = m;
+  const sample = filter === 'bilinear' ? bilinearAt : bicubicAt;
+  for (let y = 0; y < h; y++) {
+    const yc = y + 0.5;
+    for (let x = 0; x < w; x++) {
+      const xc = x + 0.5;
+      const xin = a * xc + b * yc + c;
+      const yin = dd * xc + e * yc + f;
+      // Pillow's filters reject positions outside [0, size) before interpolating.
+      if (xin < 0 || xin >= w || yin < 0 || yin >= h) continue;
+      sample(src, w, h, xin, yin, d, (y * w + x) * 3);
+    }
+  }
+  return out;
+}
+
+function clampX(x: number, w: number): number {
+  return x < 0 ? 0 : x < w ? x : w - 1;
+}
+
+function bilinearAt(src: Uint8Array, w: number, h: number, xin: number, yin: number, out: Uint8Array, o: number): void {
+  xin -= 0.5;
+  yin -= 0.5;
+  const x = Math.floor(xin);
+  const y = Math.floor(yin);
+  const dx = xin - x;
+  const dy = yin - y;
+  const x0 = clampX(x, w) * 3;
+  const x1 = clampX(x + 1, w) * 3;
+  const row0 = clampX(y, h) * w * 3;
+  const hasRow1 = y + 1 >= 0 && y + 1 < h;
+  const row1 = (y + 1) * w * 3;
+  for (let ch = 0; ch < 3; ch++) {
+    const a0 = src[row0 + x0 + ch], a1 = src[row0 + x1 + ch];
+    const v1 = a0 + (a1 - a0) * dx;
+    let v2 = v1;
+    if (hasRow1) {
+      const b0 = src[row1 + x0 + ch], b1 = src[row1 + x1 + ch];
+      v2 = b0 + (b1 - b0) * dx;
+    }
+    const v = v1 + (v2 - v1) * dy;
+    out[o + ch] = Math.trunc(v);
+  }
+}
+
+/** Pillow's affine cubic (a = -1) through four samples at offset d in [0, 1). */
+function cubic(v1: number, v2: number, v3: number, v4: number, d: number): number {
+  const p1 = v2;
+  const p2 = -v1 + v3;
+  const p3 = 2 * (v1 - v2) + v3 - v4;
+  const p4 = -v1 + v2 - v3 + v4;
+  return p1 + d * (p2 + d * (p3 + d * p4));
+}
+
+function bicubicAt(src: Uint8Array, w: number, h: number, xin: number, yin: number, out: Uint8Array, o: number): void {
+  xin -= 0.5;
+  yin -= 0.5;
+  let x = Math.floor(xin);
+  let y = Math.floor(yin);
+  const dx = xin - x;
+  const dy = yin - y;
+  x--;
+  y--;
+  const x0 = clampX(x, w) * 3, x1 = clampX(x + 1, w) * 3, x2 = clampX(x + 2, w) * 3, x3 = clampX(x + 3, w) * 3;
+  const stride = w * 3;
+  const r0 = clampX(y, h) * stride;
+  // Rows beyond the image repeat the previous interpolated row (Pillow's edge rule),
+  // rather than clamping the row index.
+  const ok1 = y + 1 >= 0 && y + 1 < h, ok2 = y + 2 >= 0 && y + 2 < h, ok3 = y + 3 >= 0 && y + 3 < h;
+  for (let ch = 0; ch < 3; ch++) {
+    const row = (r: number) => cubic(src[r + x0 + ch], src[r + x1 + ch], src[r + x2 + ch], src[r + x3 + ch], dx);
+    const v1 = row(r0);
+    const v2 = ok1 ? row((y + 1) * stride) : v1;
+    const v3 = ok2 ? row((y + 2) * stride) : v2;
+    const v4 = ok3 ? row((y + 3) * stride) : v3;
+    const v = cubic(v1, v2, v3, v4, dy);
+    out[o + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+  }
+}
+
+/**
+ * Pillow's Image.rotate(deg) about the centre on the same canvas: counter-clockwise for
+ * positive angles. 0 and 180 are exact copies/transposes, as in Pillow (RandAugment's
+ * +-30 degrees never reaches Pillow's other shortcut, 90/270 on square images).
+ */
+export function rotate(img: RgbImage, degrees: number, filter: ResampleFilter, fill: Rgb): RgbImage {
+  const angle = ((degrees % 360) + 360) % 360; // Python's % keeps the divisor's sign
+  if (angle === 0) return { ...img, data: img.data.slice() };
+  if (angle === 180) return transpose180(img);
+  const { width: w, height: h } = img;
+  const rad = -(angle * (Math.PI / 180)); // math.radians multiplies by pi/180
+  // Pillow rounds the matrix to 15 decimals so that exact angles give exact zeros.
+  const cos = pyRoundDigits(Math.cos(rad), 15);
+  const sin = pyRoundDigits(Math.sin(rad), 15);
+  const cx = w / 2, cy = h / 2;
+  const a = cos, b = sin, d = -sin, e = cos;
+  const c = a * -cx + b * -cy + cx;
+  const f = d * -cx + e * -cy + cy;
+  return affine(img, [a, b, c, d, e, f], filter, fill);
+}
+
+function transpose180(img: RgbImage): RgbImage {
+  const s = img.data;
+  const out = new Uint8Array(s.length);
+  const n = s.length / 3;
+  for (let p = 0; p < n; p++) {
+    const q = n - 1 - p;
+    out[q * 3] = s[p * 3];
+    out[q * 3 + 1] = s[p * 3 + 1];
+    out[q * 3 + 2] = s[p * 3 + 2];
+  }
+  return { width: img.width, height: img.height, data: out };
+}
+
+/** Output (x, y) samples input (x + k*y, y). */
+export function shearX(img: RgbImage, k: number, filter: ResampleFilter, fill: Rgb): RgbImage {
+  return affine(img, [1, k, 0, 0, 1, 0], filter, fill);
+}
+
+/** Output (x, y) samples input (x, k*x + y). */
+export function shearY(img: RgbImage, k: number, filter: ResampleFilter, fill: Rgb): RgbImage {
+  return affine(img, [1, 0, 0, k, 1, 0], filter, fill);
+}
+
+/** Shift by a fraction of the width: positive moves the content left. */
+export function translateXRel(img: RgbImage, pct: number, filter: ResampleFilter, fill: Rgb): RgbImage {
+  return affine(img, [1, 0, pct * img.width, 0, 1, 0], filter, fill);
+}
+
+/** Shift by a fraction of the height: positive moves the content up. */
+export function translateYRel(img: RgbImage, pct: number, filter: ResampleFilter, fill: Rgb): RgbImage {
+  return affine(img, [1, 0, 0, 0, 1, pct * img.height], filter, fill);
+}

@@ -1,0 +1,70 @@
+// RandAugment ops driven by each channel's histogram: AutoContrast and Equalize, with
+// Pillow's ImageOps integer rules (truncating int(), floor divisions), so they match
+// exactly rather than to within a level.
+import type { RgbImage } from './image.ts';
+import { applyLut } from './point.ts';
+
+function channelHistograms(img: RgbImage): [Float64Array, Float64Array, Float64Array] {
+  const h: [Float64Array, Float64Array, Float64Array] = [new Float64Array(256), new Float64Array(256), new Float64Array(256)];
+  const [h0, h1, h2] = h;
+  const d = img.data;
+  for (let p = 0; p < d.length; p += 3) {
+    h0[d[p]]++;
+    h1[d[p + 1]]++;
+    h2[d[p + 2]]++;
+  }
+  return h;
+}
+
+function identity(): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) t[v] = v;
+  return t;
+}
+
+/** Stretches each channel so its lowest present value maps to 0 and its highest to 255. */
+export function autoContrast(img: RgbImage): RgbImage {
+  const luts = channelHistograms(img).map((h) => {
+    let lo = 0;
+    while (lo < 256 && !h[lo]) lo++;
+    let hi = 255;
+    while (hi >= 0 && !h[hi]) hi--;
+    if (hi <= lo) return identity();
+    const scale = 255 / (hi - lo);
+    const offset = -lo * scale;
+    const t = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) {
+      const x = Math.trunc(v * scale + offset);
+      t[v] = x < 0 ? 0 : x > 255 ? 255 : x;
+    }
+    return t;
+  }) as [Uint8Array, Uint8Array, Uint8Array];
+  return applyLut(img, luts);
+}
+
+/** Per-channel histogram equalisation, Pillow's ImageOps.equalize. */
+export function equalize(img: RgbImage): RgbImage {
+  const luts = channelHistograms(img).map((h) => {
+    let total = 0, last = 0, nonZero = 0;
+    for (let v = 0; v < 256; v++) {
+      if (h[v]) {
+        total += h[v];
+        last = h[v];
+        nonZero++;
+      }
+    }
+    if (nonZero <= 1) return identity();
+    // The most populated-last bin is left out so the brightest level maps to 255.
+    const step = Math.floor((total - last) / 255);
+    if (step === 0) return identity();
+    const t = new Uint8Array(256);
+    let n = Math.floor(step / 2);
+    for (let v = 0; v < 256; v++) {
+      const x = Math.floor(n / step);
+      t[v] = x > 255 ? 255 : x;
+      n += h[v];
+    }
+    return t;
+  }) as [Uint8Array, Uint8Array, Uint8Array];
+  return applyLut(img, luts);
+}

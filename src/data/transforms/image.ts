@@ -1,0 +1,33 @@
+// The in-memory picture every transform works on: packed 8-bit RGB, row-major HWC,
+// exactly the layout sharp's raw output and the NHWC batch use, so no step copies
+// pixels just to change layout.
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** width * height * 3 bytes, R G B per pixel, rows top to bottom. */
+  data: Uint8Array;
+}
+
+export function makeImage(width: number, height: number, data?: Uint8Array): RgbImage {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new RangeError(`image size must be positive integers, got ${width}x${height}`);
+  }
+  const n = width * height * 3;
+  if (data && data.length !== n) {
+    throw new RangeError(`image ${width}x${height} needs ${n} RGB bytes, got ${data.length}`);
+  }
+  return { width, height, data: data ?? new Uint8Array(n) };
+}
+
+/** A filled canvas (Pillow's Image.new(mode, size, colour)). */
+export function filledImage(width: number, height: number, rgb: readonly [number, number, number]): RgbImage {
+  const img = makeImage(width, height);
+  const d = img.data;
+  for (let p = 0; p < d.length; p += 3) {
+    d[p] = rgb[0];
+    d[p + 1] = rgb[1];
+    d[p + 2] = rgb[2];
+  }
+  return img;
+}

@@ -1,0 +1,194 @@
+// Antialiased resize of a crop box, reproducing Pillow's `Image.resize` (Resample.c) for
+// 8-bit RGB: a separable two-pass filter (horizontal first) whose support widens by the
+// downscale factor, weights normalised per output pixel and quantised to 22-bit fixed
+// point, each pass rounding and clipping to uint8. torchvision's resized_crop crops first
+// and then resizes, so the filter taps are clamped to the crop's own edges, which is what
+// `resizeCrop` does without copying the crop out.
+import type { RgbImage } from './image.ts';
+import { makeImage } from './image.ts';
+import type { CropBox } from './rrc.ts';
+
+export type ResampleFilter = 'bilinear' | 'bicubic';
+
+interface Filter {
+  support: number;
+  fn: (x: number) => number;
+}
+
+const FILTERS: Record<ResampleFilter, Filter> = {
+  bilinear: {
+    support: 1,
+    fn: (x) => {
+      if (x < 0) x = -x;
+      return x < 1 ? 1 - x : 0;
+    },
+  },
+  // Keys' cubic with a = -0.5, Pillow's choice for resize (its affine warp uses a = -1).
+  bicubic: {
+    support: 2,
+    fn: (x) => {
+      const a = -0.5;
+      if (x < 0) x = -x;
+      if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+      if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+      return 0;
+    },
+  },
+};
+
+/** 32 bits minus 8 for the pixel and 2 of headroom for negative lobes: Pillow's PRECISION_BITS. */
+const PRECISION_BITS = 22;
+const ONE = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
+
+/** Per output pixel: first input tap, number of taps, and ksize fixed-point weights. */
+export interface Coefficients {
+  ksize: number;
+  /** [first, count] per output pixel */
+  bounds: Int32Array;
+  weights: Int32Array;
+}
+
+export function coefficients(inSize: number, outSize: number, filter: ResampleFilter): Coefficients {
+  const f = FILTERS[filter];
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = f.support * filterScale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const bounds = new Int32Array(outSize * 2);
+  const weights = new Int32Array(outSize * ksize);
+  const tmp = new Float64Array(ksize);
+  const inv = 1 / filterScale;
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = (xx + 0.5) * scale;
+    let xmin = Math.trunc(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    let xmax = Math.trunc(center + support + 0.5);
+    if (xmax > inSize) xmax = inSize;
+    const count = xmax - xmin;
+    let total = 0;
+    for (let x = 0; x < count; x++) {
+      const w = f.fn((x + xmin - center + 0.5) * inv);
+      tmp[x] = w;
+      total += w;
+    }
+    const base = xx * ksize;
+    for (let x = 0; x < count; x++) {
+      const w = total !== 0 ? tmp[x] / total : tmp[x];
+      // C's (int) cast truncates toward zero, so the +-0.5 rounds half away from zero.
+      weights[base + x] = Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE);
+    }
+    bounds[xx * 2] = xmin;
+    bounds[xx * 2 + 1] = count;
+  }
+  return { ksize, bounds, weights };
+}
+
+/** clip8 of the fixed-point accumulator: arithmetic shift, then clamp to 0..255. */
+function clip8(ss: number): number {
+  const v = ss >> PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/**
+ * Resizes the region `box` of `src` to outW x outH like Pillow resizing the cropped image.
+ * The box must lie inside the image.
+ */
+export function resizeCrop(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter): RgbImage {
+  const { i: top, j: left, h: boxH, w: boxW } = box;
+  if (top < 0 || left < 0 || boxW <= 0 || boxH <= 0 || top + boxH > src.height || left + boxW > src.width) {
+    throw new RangeError(`resizeCrop: box (top ${top}, left ${left}, ${boxW}x${boxH}) is not inside the ${src.width}x${src.height} image`);
+  }
+  if (!(outW > 0 && outH > 0)) throw new RangeError(`resizeCrop: output size ${outW}x${outH} is empty`);
+  const needH = outW !== boxW;
+  const needV = outH !== boxH;
+  const sw = src.width;
+  const s = src.data;
+
+  // Horizontal pass over only the rows the vertical pass will read.
+  let mid: Uint8Array, midW: number, midTop: number, midH: number;
+  const vc = needV ? coefficients(boxH, outH, filter) : null;
+  let rowFirst = 0, rowLast = boxH;
+  if (vc) {
+    rowFirst = vc.bounds[0];
+    rowLast = vc.bounds[(outH - 1) * 2] + vc.bounds[(outH - 1) * 2 + 1];
+  }
+  if (needH) {
+    const hc = coefficients(boxW, outW, filter);
+    const { ksize, bounds, weights } = hc;
+    midW = outW;
+    midTop = rowFirst;
+    midH = rowLast - rowFirst;
+    mid = new Uint8Array(midW * midH * 3);
+    let o = 0;
+    for (let y = 0; y < midH; y++) {
+      const rowBase = ((top + rowFirst + y) * sw + left) * 3;
+      for (let xx = 0; xx < outW; xx++) {
+        const xmin = bounds[xx * 2];
+        const count = bounds[xx * 2 + 1];
+        const kb = xx * ksize;
+        let p = rowBase + xmin * 3;
+        let r = HALF, g = HALF, b = HALF;
+        for (let x = 0; x < count; x++, p += 3) {
+          const k = weights[kb + x];
+          r += s[p] * k;
+          g += s[p + 1] * k;
+          b += s[p + 2] * k;
+        }
+        mid[o++] = clip8(r);
+        mid[o++] = clip8(g);
+        mid[o++] = clip8(b);
+      }
+    }
+  } else {
+    // Keep reading the source in place; the "mid" image is the crop itself.
+    mid = s;
+    midW = sw;
+    midTop = 0;
+    midH = src.height;
+  }
+
+  const out = makeImage(outW, outH);
+  const d = out.data;
+  if (!vc) {
+    // Only the horizontal pass (or none): copy the relevant rows out.
+    const colOff = needH ? 0 : left;
+    const rowOff = needH ? -rowFirst : top;
+    for (let y = 0; y < outH; y++) {
+      const from = ((y + rowOff) * midW + colOff) * 3;
+      d.set(mid.subarray(from, from + outW * 3), y * outW * 3);
+    }
+    return out;
+  }
+  const { ksize, bounds, weights } = vc;
+  // Rows of `mid` are offset by midTop (horizontal pass) or by the crop's top (no pass).
+  const rowShift = needH ? -midTop : top;
+  const colShift = needH ? 0 : left;
+  const stride = midW * 3;
+  let o = 0;
+  for (let yy = 0; yy < outH; yy++) {
+    const ymin = bounds[yy * 2] + rowShift;
+    const count = bounds[yy * 2 + 1];
+    const kb = yy * ksize;
+    for (let xx = 0; xx < outW; xx++) {
+      let p = ymin * stride + (xx + colShift) * 3;
+      let r = HALF, g = HALF, b = HALF;
+      for (let y = 0; y < count; y++, p += stride) {
+        const k = weights[kb + y];
+        r += mid[p] * k;
+        g += mid[p + 1] * k;
+        b += mid[p + 2] * k;
+      }
+      d[o++] = clip8(r);
+      d[o++] = clip8(g);
+      d[o++] = clip8(b);
+    }
+  }
+  void midH;
+  return out;
+}
+
+/** Whole-image resize (Pillow `Image.resize((outW, outH), filter)`). */
+export function resize(src: RgbImage, outW: number, outH: number, filter: ResampleFilter): RgbImage {
+  return resizeCrop(src, { i: 0, j: 0, h: src.height, w: src.width }, outW, outH, filter);
+}
