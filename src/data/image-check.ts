@@ -2,11 +2,12 @@
 //
 // The rule (docs/data.md): a stored image is always an 8-bit, 3-channel JPEG that decodes
 // completely and needs no EXIF rotation, so the loader never meets a surprise 1.28 M files in.
-//  * keep: JPEG, 8-bit, 3 channels (sRGB/RGB), no alpha, orientation 1 or absent (or
-//    exifOrientation 'ignore'), not larger than maxSide, and complete -> original bytes, untouched.
+//  * keep: JPEG, 8-bit, 3 channels (sRGB/RGB), no alpha, orientation 1 or absent, not larger
+//    than maxSide, and complete -> original bytes, untouched.
 //  * convert: anything else sharp can decode (PNG named .JPEG, CMYK, greyscale, 16-bit, alpha,
-//    EXIF-rotated, larger than maxSide) -> re-encoded as RGB JPEG quality 95; alpha is dropped,
-//    as PIL's convert('RGB') does.
+//    EXIF-oriented, larger than maxSide) -> re-encoded as RGB JPEG quality 95 without metadata;
+//    alpha is dropped, as PIL's convert('RGB') does; the orientation is applied (default) or
+//    dropped (exifOrientation 'ignore', how PIL and so timm read such files).
 //  * skip: zero bytes, unreadable header, or pixel data that ends early -> listed with the reason.
 import sharp, { type Metadata } from 'sharp';
 
@@ -57,9 +58,11 @@ export async function checkImage(bytes: Uint8Array, opts: ImageCheckOptions): Pr
   else if (meta.channels !== undefined && meta.channels < 3) reasons.push('greyscale');
   if (meta.hasAlpha) reasons.push('alpha channel');
   if (meta.depth && meta.depth !== 'uchar') reasons.push(`${meta.depth} samples`);
+  // An orientation tag is never stored: decoders disagree on it (sharp's autoOrient applies it,
+  // PIL ignores it), so the stored pixels must already be the ones meant.
   const orientation = meta.orientation ?? 1;
   const rotate = opts.exifOrientation === 'apply' && orientation !== 1;
-  if (rotate) reasons.push(`EXIF orientation ${orientation}`);
+  if (orientation !== 1) reasons.push(`EXIF orientation ${orientation} ${rotate ? 'applied' : 'dropped'}`);
   const longSide = Math.max(meta.width, meta.height);
   const shrink = opts.maxSide !== null && longSide > opts.maxSide;
   if (shrink) reasons.push(`longer side ${longSide} > max side ${opts.maxSide}`);
