@@ -38,10 +38,10 @@ export function bceTargets(target: Int32Array | tf.Tensor2D, numClasses: number,
   return tf.tidy(() => {
     const dense: tf.Tensor2D =
       target instanceof tf.Tensor
-        ? tf.cast(target, 'float32')
+        ? (tf.cast(target, 'float32') as tf.Tensor2D)
         : tf.tensor2d(smoothedOneHot(target, numClasses, opts.smoothing), [target.length, numClasses]);
     if (dense.shape[1] !== numClasses) throw new RangeError(`bceTargets: target has ${dense.shape[1]} classes, logits ${numClasses}`);
-    return opts.targetThreshold === null ? dense : tf.cast(tf.greater(dense, opts.targetThreshold), 'float32');
+    return opts.targetThreshold === null ? dense : (tf.cast(tf.greater(dense, opts.targetThreshold), 'float32') as tf.Tensor2D);
   });
 }
 
@@ -54,12 +54,13 @@ export function bceWithLogits(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Sca
     throw new RangeError(`bceWithLogits: logits [${logits.shape}] vs targets [${targets.shape}]`);
   }
   const n = logits.size;
-  const f = tf.customGrad((z: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([z, y]);
     const perEntry = tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
     return {
       value: tf.mean(perEntry) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
         const [zs, ys] = saved;
         const g = tf.mul(tf.div(tf.sub(tf.sigmoid(zs), ys), n), dy);
         return [g, tf.zerosLike(ys)];

@@ -15,12 +15,13 @@ export function softTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D
     throw new RangeError(`softTargetCrossEntropy: logits [${logits.shape}] vs targets [${targets.shape}]`);
   }
   const b = logits.shape[0];
-  const f = tf.customGrad((z: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const logp = tf.logSoftmax(z);
     save([logp, y]);
     return {
       value: tf.mean(tf.neg(tf.sum(tf.mul(y, logp), -1))) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
         const [lp, ys] = saved;
         const rowMass = tf.sum(ys, -1, true);
         const g = tf.div(tf.sub(tf.mul(tf.exp(lp), rowMass), ys), b);
