@@ -87,7 +87,9 @@ export function importTimmState(model: ResNet, state: ReadonlyMap<string, SafeTe
 
 /** Writes the model as a timm-loadable .safetensors file (PyTorch layout, state-dict order). */
 export function saveTimmSafetensors(model: ResNet, path: string, metadata: Record<string, string> = {}): void {
-  writeSafetensors(path, exportTimmState(model), { format: 'pt', layout: TIMM_LAYOUT_NOTE, ...metadata });
+  // Caller's keys first, then format/layout: with metadata {source} this reproduces the
+  // goldens' files byte for byte. format 'pt' is what safetensors' torch loader expects.
+  writeSafetensors(path, exportTimmState(model), { ...metadata, format: metadata.format ?? 'pt', layout: metadata.layout ?? TIMM_LAYOUT_NOTE });
 }
 
 /** Loads a timm .safetensors file (e.g. resnet50.a1_in1k's model.safetensors) into the model. */
