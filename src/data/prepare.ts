@@ -11,7 +11,7 @@
 // images are being checked at once (plus the finished ones waiting for their turn to be
 // written, at worst one shard's worth).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, promises as fsp, readFileSync, renameSync, rmSync, copyFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fsp, readdirSync, readFileSync, renameSync, rmSync, copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import pLimit from 'p-limit';
@@ -261,6 +261,11 @@ function finishedShard(shardsRoot: string, split: Split, shard: number, inputHas
   }
 }
 
+/** Half-written files of a killed run (their names end in .tmp-<pid>); finished shards are kept. */
+function removeStaleTemps(dir: string): void {
+  for (const name of readdirSync(dir)) if (/\.tmp-\d+$/.test(name)) rmSync(join(dir, name), { force: true });
+}
+
 function moveFile(from: string, to: string): void {
   if (from === to) return;
   mkdirSync(dirname(to), { recursive: true });
@@ -297,6 +302,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   if (!existsSync(opts.dataDir)) throw new Error(`${opts.dataDir}: data folder does not exist`);
   const work = opts.workDir ?? opts.outDir;
   mkdirSync(join(work, 'shards'), { recursive: true });
+  removeStaleTemps(join(work, 'shards'));
   mkdirSync(opts.outDir, { recursive: true });
   // Bounded memory: libvips' operation cache would otherwise keep recent images alive.
   sharp.cache(false);
