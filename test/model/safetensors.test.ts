@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSafetensors, serializeSafetensors, readSafetensors, writeSafetensors } from '../../src/model/safetensors.ts';
+import { parseSafetensors, serializeSafetensors, readSafetensors, writeSafetensors, type SafeTensor } from '../../src/model/safetensors.ts';
 import { createResNet, loadTimmSafetensors, saveTimmSafetensors } from '../../src/model/index.ts';
 import { useBackend } from './helpers.ts';
 
@@ -56,14 +56,14 @@ test('a golden state dict imported into our model and exported again is byte-ide
 });
 
 test('dtypes: F32/I64/I32 round trip; F16 and BF16 widen to float32', () => {
-  const t = new Map([
+  const t = new Map<string, SafeTensor>([
     ['a', { dtype: 'F32' as const, shape: [2, 2], data: Float32Array.of(1.5, -2, 3.25, 1e-30) }],
     ['n', { dtype: 'I64' as const, shape: [], data: BigInt64Array.of(123456789012n) }],
     ['i', { dtype: 'I32' as const, shape: [3], data: Int32Array.of(-1, 0, 7) }],
   ]);
   const back = parseSafetensors(serializeSafetensors(t, { k: 'v' }));
   assert.deepEqual([...back.tensors.keys()], ['a', 'n', 'i']);
-  assert.deepEqual(Array.from(back.tensors.get('a')!.data as Float32Array), Array.from(t.get('a')!.data));
+  assert.deepEqual(Array.from(back.tensors.get('a')!.data as Float32Array), Array.from(t.get('a')!.data as Float32Array));
   assert.equal((back.tensors.get('n')!.data as BigInt64Array)[0], 123456789012n);
   assert.deepEqual(Array.from(back.tensors.get('i')!.data as Int32Array), [-1, 0, 7]);
   assert.deepEqual(back.metadata, { k: 'v' });
