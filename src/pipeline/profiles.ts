@@ -128,12 +128,13 @@ export function scaleRecipe(r: ScalableRecipe, p: Profile): ScaledRecipe {
   const rules: string[] = [];
   const epochs = Math.max(p.minEpochs, Math.round(r.epochs * p.epochScale));
   const f = epochs / r.epochs;
-  // Warmup and cooldown keep their share of the run; they may become fractional, which is
-  // why scaled runs step the schedule per update (a fractional epoch of warmup is still a ramp).
+  // Warmup keeps its share of the run; it may become fractional, which is why scaled runs
+  // step the schedule per update (a fractional epoch of warmup is still a ramp). Cooldown
+  // epochs run whole at the minimum LR, so they are rounded to whole epochs.
   const warmupEpochs = r.warmupEpochs * f;
-  const cooldownEpochs = r.cooldownEpochs * f;
+  const cooldownEpochs = Math.round(r.cooldownEpochs * f);
   if (epochs !== r.epochs) {
-    rules.push(`epochs ${r.epochs} -> ${epochs} (x${p.epochScale.toPrecision(3)}, at least ${p.minEpochs}); warmup ${r.warmupEpochs} -> ${+warmupEpochs.toFixed(3)} epochs and cooldown ${r.cooldownEpochs} -> ${+cooldownEpochs.toFixed(3)} in proportion, LR stepped per update`);
+    rules.push(`epochs ${r.epochs} -> ${epochs} (x${p.epochScale.toPrecision(3)}, at least ${p.minEpochs}); warmup ${r.warmupEpochs} -> ${+warmupEpochs.toFixed(3)} epochs and cooldown ${r.cooldownEpochs} -> ${cooldownEpochs} (rounded), LR stepped per update`);
   }
   const trainSize = p.imageScale === 1 ? r.trainSize : roundTo8(r.trainSize * p.imageScale);
   const testSize = p.imageScale === 1 ? r.testSize : roundTo8(r.testSize * p.imageScale);
