@@ -18,7 +18,16 @@ export interface ScheduleParams {
   /** Cosine / step length in epochs, cooldown not included (recipe.epochs). */
   epochs: number;
   schedule:
-    | { kind: 'cosine'; warmupEpochs: number; warmupLr: number; minLr: number; cooldownEpochs: number; stepOn: 'epoch' | 'update' }
+    | {
+        kind: 'cosine';
+        warmupEpochs: number;
+        warmupLr: number;
+        minLr: number;
+        cooldownEpochs: number;
+        stepOn: 'epoch' | 'update';
+        /** timm's later --warmup-prefix: the cosine starts after the warmup and the run is that much longer. Not RSB (default false). */
+        warmupPrefix?: boolean;
+      }
     | { kind: 'step'; decayEpochs: number; decayRate: number; warmupEpochs: number; warmupLr: number; cooldownEpochs: number; stepOn: 'epoch' | 'update' };
 }
 
@@ -37,10 +46,11 @@ export interface LrSchedule {
 }
 
 /** Evaluates the schedule formula at index t, with all lengths already in t's unit. */
-function cosineAt(t: number, peak: number, warmupT: number, warmupLr: number, minLr: number, tInitial: number): number {
+function cosineAt(t: number, peak: number, warmupT: number, warmupLr: number, minLr: number, tInitial: number, prefix: boolean): number {
   if (t < warmupT) return warmupLr + t * ((peak - warmupLr) / warmupT);
-  if (t >= tInitial) return minLr; // cooldown (timm: past the single allowed cycle)
-  return minLr + 0.5 * (peak - minLr) * (1 + Math.cos((Math.PI * t) / tInitial));
+  const tc = prefix ? t - warmupT : t;
+  if (tc >= tInitial) return minLr; // cooldown (timm: past the single allowed cycle)
+  return minLr + 0.5 * (peak - minLr) * (1 + Math.cos((Math.PI * tc) / tInitial));
 }
 
 function stepAt(t: number, peak: number, warmupT: number, warmupLr: number, decayT: number, decayRate: number): number {
@@ -60,9 +70,10 @@ export function createLrSchedule(p: ScheduleParams, updatesPerEpoch: number): Lr
   const warmupT = s.warmupEpochs * unit;
   const formula =
     s.kind === 'cosine'
-      ? (t: number) => cosineAt(t, p.lr, warmupT, s.warmupLr, s.minLr, p.epochs * unit)
+      ? (t: number) => cosineAt(t, p.lr, warmupT, s.warmupLr, s.minLr, p.epochs * unit, s.warmupPrefix === true)
       : (t: number) => stepAt(t, p.lr, warmupT, s.warmupLr, s.decayEpochs * unit, s.decayRate);
-  const totalEpochs = Math.ceil(p.epochs + s.cooldownEpochs);
+  const prefixEpochs = s.kind === 'cosine' && s.warmupPrefix ? s.warmupEpochs : 0;
+  const totalEpochs = Math.ceil(p.epochs + prefixEpochs + s.cooldownEpochs);
   const lrAt = (epoch: number, updateInEpoch: number) => {
     if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`lrAt: epoch must be a non-negative integer, got ${epoch}`);
     if (!Number.isInteger(updateInEpoch) || updateInEpoch < 0 || updateInEpoch >= updatesPerEpoch) {

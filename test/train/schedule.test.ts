@@ -69,3 +69,12 @@ test('bad input is refused with a message', () => {
   assert.throws(() => s.lrAt(0, 4), /update 4 outside 0\.\.3/);
   assert.throws(() => s.lrAt(-1, 0), /epoch must be a non-negative integer/);
 });
+
+test('warmup prefix (timm option, not RSB): the cosine starts after the warmup and the run is longer', () => {
+  const s = createLrSchedule({ lr: 1, epochs: 10, schedule: { kind: 'cosine', warmupEpochs: 2, warmupLr: 0, minLr: 0, cooldownEpochs: 1, stepOn: 'epoch', warmupPrefix: true } }, 1);
+  assert.equal(s.totalEpochs, 13);
+  assert.equal(s.lrForEpoch(1), 0.5);
+  assert.equal(s.lrForEpoch(2), 1);
+  close(s.lrForEpoch(7), 0.5 * (1 + Math.cos((Math.PI * 5) / 10)));
+  assert.equal(s.lrForEpoch(12), 0);
+});

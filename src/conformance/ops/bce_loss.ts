@@ -10,6 +10,7 @@ import { binaryCrossEntropy } from '../../train/bce.ts';
 
 export async function run(c: GoldenCase, _ctx: OpContext): Promise<Check[]> {
   await tf.setBackend('cpu');
+  if ((c.params.reduction ?? 'mean') !== 'mean') throw new Error(`bce_loss/${c.case}: reduction '${String(c.params.reduction)}' not supported (timm RSB uses mean)`);
   const logitsT = decodeTensor(c.inputs.logits, 'inputs.logits');
   const targetT = decodeTensor(c.inputs.target, 'inputs.target');
   const [b, k] = logitsT.shape;

@@ -16,9 +16,12 @@ const Resolved = Type.Object({
   warmup_lr: Type.Number(),
   min_lr: Type.Number(),
   cooldown_epochs: Type.Number(),
-  warmup_prefix: Type.Literal(false),
+  warmup_prefix: Type.Boolean(),
+  // Cycles, k-decay and noise are timm extras no recipe uses: only their neutral values are accepted.
   cycle_limit: Type.Literal(1),
+  cycle_mul: Type.Optional(Type.Literal(1)),
   k_decay: Type.Literal(1),
+  noise: Type.Optional(Type.Null()),
   step_on_epochs: Type.Boolean(),
 });
 
@@ -40,6 +43,7 @@ export function run(c: GoldenCase, _ctx: OpContext): Check[] {
         minLr: r.min_lr,
         cooldownEpochs: r.cooldown_epochs,
         stepOn: r.step_on_epochs ? 'epoch' : 'update',
+        warmupPrefix: r.warmup_prefix,
       },
     },
     upe,
