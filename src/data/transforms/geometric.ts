@@ -17,16 +17,29 @@ export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, f
   const out = filledImage(w, h, fill);
   const d = out.data;
   const [a, b, c, dd, e, f] = m;
-  const sample = filter === 'bilinear' ? bilinearAt : bicubicAt;
-  for (let y = 0; y < h; y++) {
-    const yc = y + 0.5;
-    for (let x = 0; x < w; x++) {
-      const xc = x + 0.5;
-      const xin = a * xc + b * yc + c;
-      const yin = dd * xc + e * yc + f;
-      // Pillow's filters reject positions outside [0, size) before interpolating.
-      if (xin < 0 || xin >= w || yin < 0 || yin >= h) continue;
-      sample(src, w, h, xin, yin, d, (y * w + x) * 3);
+  // One loop per filter so the sampler is a direct (inlinable) call.
+  if (filter === 'bilinear') {
+    for (let y = 0; y < h; y++) {
+      const yc = y + 0.5;
+      for (let x = 0; x < w; x++) {
+        const xc = x + 0.5;
+        const xin = a * xc + b * yc + c;
+        const yin = dd * xc + e * yc + f;
+        // Pillow's filters reject positions outside [0, size) before interpolating.
+        if (xin < 0 || xin >= w || yin < 0 || yin >= h) continue;
+        bilinearAt(src, w, h, xin, yin, d, (y * w + x) * 3);
+      }
+    }
+  } else {
+    for (let y = 0; y < h; y++) {
+      const yc = y + 0.5;
+      for (let x = 0; x < w; x++) {
+        const xc = x + 0.5;
+        const xin = a * xc + b * yc + c;
+        const yin = dd * xc + e * yc + f;
+        if (xin < 0 || xin >= w || yin < 0 || yin >= h) continue;
+        bicubicAt(src, w, h, xin, yin, d, (y * w + x) * 3);
+      }
     }
   }
   return out;
@@ -85,12 +98,12 @@ function bicubicAt(src: Uint8Array, w: number, h: number, xin: number, yin: numb
   // Rows beyond the image repeat the previous interpolated row (Pillow's edge rule),
   // rather than clamping the row index.
   const ok1 = y + 1 >= 0 && y + 1 < h, ok2 = y + 2 >= 0 && y + 2 < h, ok3 = y + 3 >= 0 && y + 3 < h;
+  const r1 = (y + 1) * stride, r2 = (y + 2) * stride, r3 = (y + 3) * stride;
   for (let ch = 0; ch < 3; ch++) {
-    const row = (r: number) => cubic(src[r + x0 + ch], src[r + x1 + ch], src[r + x2 + ch], src[r + x3 + ch], dx);
-    const v1 = row(r0);
-    const v2 = ok1 ? row((y + 1) * stride) : v1;
-    const v3 = ok2 ? row((y + 2) * stride) : v2;
-    const v4 = ok3 ? row((y + 3) * stride) : v3;
+    const v1 = cubic(src[r0 + x0 + ch], src[r0 + x1 + ch], src[r0 + x2 + ch], src[r0 + x3 + ch], dx);
+    const v2 = ok1 ? cubic(src[r1 + x0 + ch], src[r1 + x1 + ch], src[r1 + x2 + ch], src[r1 + x3 + ch], dx) : v1;
+    const v3 = ok2 ? cubic(src[r2 + x0 + ch], src[r2 + x1 + ch], src[r2 + x2 + ch], src[r2 + x3 + ch], dx) : v2;
+    const v4 = ok3 ? cubic(src[r3 + x0 + ch], src[r3 + x1 + ch], src[r3 + x2 + ch], src[r3 + x3 + ch], dx) : v3;
     const v = cubic(v1, v2, v3, v4, dy);
     out[o + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
   }

@@ -59,6 +59,8 @@ export async function trainImage(jpeg: Uint8Array, opts: TrainTransformOptions, 
     img = await decodeRgb(jpeg, { what });
     box = rrcParams(img.width, img.height, opts.scale, opts.ratio, rng);
   }
+  // Images of a few pixels can round to an empty box (timm would fail in the resize).
+  if (box.w < 1 || box.h < 1) box = { i: Math.min(box.i, img.height - 1), j: Math.min(box.j, img.width - 1), h: Math.max(1, box.h), w: Math.max(1, box.w) };
   const filter = opts.interpolation === 'random' ? rng.choice(BOTH) : opts.interpolation;
   let out = resizeCrop(img, box, S, S, filter);
   if (opts.hflip > 0 && rng.random() < opts.hflip) flipHorizontal(out);

@@ -2,6 +2,7 @@
 // from the recipe (recipes/schema.ts TrainData / EvalData) to the loader's workers.
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { EvalData, TrainData } from '../../../recipes/schema.ts';
 
 const Triple = (what: string) => Type.Tuple([Type.Number(), Type.Number(), Type.Number()], { description: what });
 
@@ -47,16 +48,8 @@ export function evalOptions(over: Partial<EvalTransformOptions> = {}): EvalTrans
   return checked(EvalTransformOptions, { size: 224, cropPct: 0.95, interpolation: 'bicubic', shrinkOnLoad: true, ...over }, 'eval transform options');
 }
 
-/** The subset of a recipe's `data` block the train transform reads (recipes/schema.ts TrainData). */
-export interface RecipeTrainData {
-  resolution: number;
-  rrcScale: [number, number];
-  rrcRatio: [number, number];
-  interpolation: 'bilinear' | 'bicubic' | 'random';
-  hflip: number;
-  randAugment: string | null;
-  mean: [number, number, number];
-}
+/** The fields of a recipe's train block (recipes/schema.ts) that the train transform reads. */
+export type RecipeTrainData = Pick<TrainData, 'resolution' | 'rrcScale' | 'rrcRatio' | 'interpolation' | 'hflip' | 'randAugment' | 'mean'>;
 
 export function trainOptionsFromRecipe(d: RecipeTrainData, over: Partial<TrainTransformOptions> = {}): TrainTransformOptions {
   return trainOptions({
@@ -66,7 +59,7 @@ export function trainOptionsFromRecipe(d: RecipeTrainData, over: Partial<TrainTr
 }
 
 export function evalOptionsFromRecipe(
-  d: { resolution: number; cropPct: number; interpolation: 'bilinear' | 'bicubic' },
+  d: Pick<EvalData, 'resolution' | 'cropPct' | 'interpolation'>,
   over: Partial<EvalTransformOptions> = {},
 ): EvalTransformOptions {
   return evalOptions({ size: d.resolution, cropPct: d.cropPct, interpolation: d.interpolation, ...over });

@@ -165,23 +165,25 @@ export function resizeCrop(src: RgbImage, box: CropBox, outW: number, outH: numb
   const rowShift = needH ? -midTop : top;
   const colShift = needH ? 0 : left;
   const stride = midW * 3;
-  let o = 0;
+  const rowLen = outW * 3;
+  // Accumulate whole output rows tap by tap: a long contiguous inner loop, the same sums
+  // as Pillow's per-pixel loop (integer addition is associative). The partial sums stay
+  // within int32 because PRECISION_BITS leaves two bits of headroom.
+  const acc = new Int32Array(rowLen);
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2] + rowShift;
     const count = bounds[yy * 2 + 1];
     const kb = yy * ksize;
-    for (let xx = 0; xx < outW; xx++) {
-      let p = ymin * stride + (xx + colShift) * 3;
-      let r = HALF, g = HALF, b = HALF;
-      for (let y = 0; y < count; y++, p += stride) {
-        const k = weights[kb + y];
-        r += mid[p] * k;
-        g += mid[p + 1] * k;
-        b += mid[p + 2] * k;
-      }
-      d[o++] = clip8(r);
-      d[o++] = clip8(g);
-      d[o++] = clip8(b);
+    acc.fill(HALF);
+    for (let y = 0; y < count; y++) {
+      const k = weights[kb + y];
+      const p = (ymin + y) * stride + colShift * 3;
+      for (let x = 0; x < rowLen; x++) acc[x] += mid[p + x] * k;
+    }
+    const o = yy * rowLen;
+    for (let x = 0; x < rowLen; x++) {
+      const v = acc[x] >> PRECISION_BITS;
+      d[o + x] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   void midH;

@@ -1,0 +1,122 @@
+// npm run bench -- data [--n 300] [--size 224]
+// Images per second per core for the data paths, on 500x375 quality-90 JPEGs made here
+// with sharp (the reference setup of issue 3):
+//   train-basic  decode + RandomResizedCrop 224 (random bilinear/bicubic) + flip
+//   train-ra     the same + RandAugment rand-m7-mstd0.5-inc1 (2 ops)
+//   eval         decode + resize shorter side to 235 (bicubic) + centre crop 224
+//   prepare      src/data/prepare.ts's prepare() over a folder of these JPEGs, if present
+// One image is in flight at a time, so the process uses about one core; the rate is
+// also given per CPU-second (user + system of this process, libvips threads included).
+// A table, then one JSON line. Figures on a shared machine are indicative only.
+import sharp from 'sharp';
+import { parseArgs } from 'node:util';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../src/util/rng.ts';
+import { trainSample, evalSample, trainOptions, evalOptions } from '../src/data/transforms/index.ts';
+import type { TrainTransformOptions } from '../src/data/transforms/index.ts';
+
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '300' }, size: { type: 'string', default: '224' }, images: { type: 'string', default: '32' } },
+});
+const N = Number(values.n), S = Number(values.size), NIMG = Number(values.images);
+
+/** Photo-like test images: smooth gradients, edges, texture and a little noise, 500x375. */
+async function makeJpegs(count: number): Promise<Uint8Array[]> {
+  const W = 500, H = 375;
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < count; k++) {
+    const rng = new Rng(12345, k);
+    const raw = Buffer.alloc(W * H * 3);
+    const cx = rng.uniform(100, 400), cy = rng.uniform(80, 300), r = rng.uniform(40, 140);
+    const base = [rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)];
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const p = (y * W + x) * 3;
+        const inside = (x - cx) ** 2 + (y - cy) ** 2 < r * r;
+        const tex = 24 * Math.sin(x / (3 + k % 5)) * Math.cos(y / 7);
+        for (let c = 0; c < 3; c++) {
+          const v = (inside ? 255 - base[c] : base[c]) * 0.6 + (c === 0 ? x : c === 1 ? y : x + y) * 0.15 + tex + rng.uniform(-8, 8);
+          raw[p + c] = Math.max(0, Math.min(255, Math.round(v)));
+        }
+      }
+    }
+    out.push(await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+  }
+  return out;
+}
+
+interface Row { path: string; images: number; seconds: number; cpuSeconds: number; perSecond: number; perCpuSecond: number }
+
+async function measure(path: string, jpegs: Uint8Array[], one: (jpeg: Uint8Array, k: number) => Promise<unknown>): Promise<Row> {
+  for (let k = 0; k < Math.min(20, N); k++) await one(jpegs[k % jpegs.length], k); // warm up the JIT
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < N; k++) await one(jpegs[k % jpegs.length], k);
+  const cpu = process.cpuUsage(c0);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  return { path, images: N, seconds, cpuSeconds, perSecond: N / seconds, perCpuSecond: N / cpuSeconds };
+}
+
+const jpegs = await makeJpegs(NIMG);
+const basic: TrainTransformOptions = trainOptions({ size: S, randAugment: null });
+const withRa: TrainTransformOptions = trainOptions({ size: S, randAugment: 'rand-m7-mstd0.5-inc1' });
+const ev = evalOptions({ size: S, cropPct: 0.95 });
+const rows: Row[] = [];
+rows.push(await measure('train-basic', jpegs, (j, k) => trainSample(j, basic, new Rng(1, 2, 0, k))));
+rows.push(await measure('train-ra', jpegs, (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k))));
+rows.push(await measure('eval', jpegs, (j) => evalSample(j, ev)));
+rows.push(await measure('decode-only', jpegs, (j) => sharp(j).raw().toBuffer()));
+
+// Reference on the issue's machine, one core (PIL 9.4 + torchvision).
+const PIL: Record<string, number> = { 'train-basic': 363, 'train-ra': 320, eval: 293 };
+const prepare = await prepareRate(jpegs);
+
+/**
+ * Engineer D's prepare() over an ImageNet-layout folder of these JPEGs (one image at a
+ * time), when src/data/prepare.ts exists; otherwise the reason it was not measured.
+ */
+async function prepareRate(images: Uint8Array[]): Promise<{ perSecond: number; perCpuSecond: number } | string> {
+  type PrepareFn = (o: { dataDir: string; outDir: string; concurrency?: number; splits?: string[] }) => Promise<{ report: { run: { filesPerSecond: number; filesProcessed: number } } }>;
+  let fn: PrepareFn | undefined;
+  try {
+    fn = ((await import('../src/data/prepare.ts' as string)) as { prepare?: PrepareFn }).prepare;
+  } catch (e) {
+    return `src/data/prepare.ts not loadable (${(e as Error).message.split('\n')[0]})`;
+  }
+  if (typeof fn !== 'function') return 'src/data/prepare.ts exports no prepare()';
+  const root = mkdtempSync(join(tmpdir(), 'bench-data-'));
+  try {
+    const per = Math.max(1, Math.ceil(N / 4));
+    for (let c = 0; c < 4; c++) {
+      const dir = join(root, 'in', 'train', `n0000000${c}`);
+      mkdirSync(dir, { recursive: true });
+      for (let k = 0; k < per; k++) writeFileSync(join(dir, `img_${k}.JPEG`), images[(c * per + k) % images.length]);
+    }
+    const c0 = process.cpuUsage();
+    const r = await fn({ dataDir: join(root, 'in'), outDir: join(root, 'out'), concurrency: 1, splits: ['train'] });
+    const cpu = process.cpuUsage(c0);
+    return { perSecond: r.report.run.filesPerSecond, perCpuSecond: r.report.run.filesProcessed / ((cpu.user + cpu.system) / 1e6) };
+  } catch (e) {
+    return `prepare() failed: ${(e as Error).message.split('\n')[0]}`;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+console.log(`data paths, ${N} images of 500x375 q90, S=${S}, one image in flight (indicative: shared machine)`);
+console.log(`${'path'.padEnd(12)} ${pad('img/s', 8)} ${pad('img/cpu-s', 10)} ${pad('PIL 1 core', 11)} ${pad('x PIL', 7)}`);
+for (const r of rows) {
+  const ref = PIL[r.path];
+  console.log(`${r.path.padEnd(12)} ${pad(r.perSecond.toFixed(0), 8)} ${pad(r.perCpuSecond.toFixed(0), 10)} ${pad(ref ?? '-', 11)} ${pad(ref ? (r.perSecond / ref).toFixed(2) : '-', 7)}`);
+}
+if (typeof prepare === 'string') console.log(`prepare: not measured: ${prepare}`);
+else console.log(`${'prepare'.padEnd(12)} ${pad(prepare.perSecond.toFixed(0), 8)} ${pad(prepare.perCpuSecond.toFixed(0), 10)} ${pad('-', 11)} ${pad('-', 7)}`);
+console.log(JSON.stringify({
+  bench: 'data', size: S, images: N,
+  results: Object.fromEntries(rows.map((r) => [r.path, { perSecond: +r.perSecond.toFixed(1), perCpuSecond: +r.perCpuSecond.toFixed(1), pil: PIL[r.path] ?? null }])),
+  prepare: typeof prepare === 'string' ? null : { perSecond: +prepare.perSecond.toFixed(1), perCpuSecond: +prepare.perCpuSecond.toFixed(1) },
+}));
