@@ -9,7 +9,7 @@
 export type WeightDecayExempt = '1d-and-bias' | 'none';
 
 export interface ParamGroup<P> {
-  /** 'no_decay' or 'decay' (for logs and reports). */
+  /** 'no_decay', 'decay' or 'all' (for logs and reports). */
   name: string;
   weightDecay: number;
   params: P[];
@@ -21,8 +21,9 @@ export function isDecayExempt(name: string, shape: readonly number[]): boolean {
 }
 
 /**
- * Splits named parameters into timm's two groups. With exempt 'none' every parameter decays
- * (one group). Non-trainable entries (e.g. BN running stats, if passed) are left out.
+ * Splits named parameters into timm's two groups. With exempt 'none', or weight decay 0 (timm
+ * then skips the split too), there is one group, 'all'. Non-trainable entries (e.g. BN running
+ * stats, if passed) are left out.
  */
 export function paramGroups<P extends { name: string; shape: readonly number[]; trainable?: boolean }>(
   params: readonly P[],
@@ -36,7 +37,7 @@ export function paramGroups<P extends { name: string; shape: readonly number[]; 
     seen.add(p.name);
   }
   const trainable = params.filter((p) => p.trainable !== false);
-  if (exempt === 'none') return [{ name: 'decay', weightDecay, params: [...trainable] }];
+  if (exempt === 'none' || weightDecay === 0) return [{ name: 'all', weightDecay, params: [...trainable] }];
   return [
     { name: 'no_decay', weightDecay: 0, params: trainable.filter((p) => isDecayExempt(p.name, p.shape)) },
     { name: 'decay', weightDecay, params: trainable.filter((p) => !isDecayExempt(p.name, p.shape)) },

@@ -234,5 +234,8 @@ test('param groups on ResNet-50 match the spec: 54 decayed tensors / 25,502,912 
   // A 2-D parameter named *.bias is still exempt; frozen entries are left out; duplicates refused.
   assert.ok(isDecayExempt('head.bias', [3, 3]));
   assert.equal(paramGroups([{ name: 'x.running_mean', shape: [4], trainable: false }], 0.1)[0].params.length, 0);
+  // Weight decay 0: timm does not split (one group), nor does exempt 'none'.
+  assert.deepEqual(paramGroups(resnet50Params(), 0).map((g) => [g.name, g.params.length]), [['all', 161]]);
+  assert.deepEqual(paramGroups(resnet50Params(), 1e-4, 'none').map((g) => [g.name, g.weightDecay, g.params.length]), [['all', 1e-4, 161]]);
   assert.throws(() => paramGroups([{ name: 'a', shape: [1] }, { name: 'a', shape: [1] }], 0.1), /'a' appears twice/);
 });
