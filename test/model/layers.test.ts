@@ -12,6 +12,8 @@ import { batchNormTrain, batchNormEval, commitBatchStats, BN_EPS, type BatchNorm
 import { useBackend, normals, maxAbsDiff } from './helpers.ts';
 
 before(() => useBackend('cpu'));
+// The padding rules are the backends' own kernels' business, so they are checked on both.
+const backends = ['cpu', 'wasm'] as const;
 
 /** NHWC x [n,h,w,c], HWIO w [k,k,c,o], PyTorch semantics: pad `pad` zeros on every side. */
 function refConv(x: Float32Array, [n, h, wd, c]: number[], w: Float32Array, k: number, o: number, stride: number, pad: number) {
@@ -29,7 +31,8 @@ function refConv(x: Float32Array, [n, h, wd, c]: number[], w: Float32Array, k: n
   return { out, shape: [n, oh, ow, o] };
 }
 
-test('conv2d pads symmetrically like PyTorch (7x7/2 and 3x3/2 on even and odd inputs)', () => {
+for (const backend of backends) test(`conv2d pads symmetrically like PyTorch (7x7/2 and 3x3/2 on even and odd inputs) [${backend}]`, async () => {
+  await useBackend(backend);
   for (const [k, stride, pad, h] of [[7, 2, 3, 12], [3, 2, 1, 8], [3, 2, 1, 9], [3, 1, 1, 6], [1, 2, 0, 8]]) {
     const shape = [2, h, h + 2, 3];
     const x = normals(shape.reduce((a, b) => a * b), k * 100 + h);
@@ -40,9 +43,11 @@ test('conv2d pads symmetrically like PyTorch (7x7/2 and 3x3/2 on even and odd in
     assert.ok(maxAbsDiff(got.dataSync(), ref.out) < 1e-5, `k${k} s${stride} h${h}: values`);
     got.dispose();
   }
+  await useBackend('cpu');
 });
 
-test("TensorFlow's 'same' padding would differ on stride 2 (the trap the explicit pad avoids)", () => {
+test("TensorFlow's 'same' padding would differ on stride 2 (the trap the explicit pad avoids)", async () => {
+  await useBackend('cpu');
   const shape: [number, number, number, number] = [1, 8, 8, 3];
   const x = normals(192, 1), w = normals(3 * 3 * 3 * 2, 2);
   const ours = tf.tidy(() => conv2d(tf.tensor4d(x, shape), tf.tensor4d(w, [3, 3, 3, 2]), 2, 1).dataSync());
@@ -51,7 +56,8 @@ test("TensorFlow's 'same' padding would differ on stride 2 (the trap the explici
   assert.ok(maxAbsDiff(ours, same) > 1e-2, 'same-padding output should be shifted');
 });
 
-test('maxPool2d: padded cells never win, even when every input is negative', () => {
+for (const backend of backends) test(`maxPool2d: padded cells never win, even when every input is negative [${backend}]`, async () => {
+  await useBackend(backend);
   const shape: [number, number, number, number] = [1, 6, 6, 2];
   const x = normals(72, 3).map((v) => -Math.abs(v) - 1);
   const got = tf.tidy(() => maxPool2d(tf.tensor4d(x, shape), 3, 2, 1));
@@ -66,6 +72,7 @@ test('maxPool2d: padded cells never win, even when every input is negative', () 
     assert.equal(g[(y * 3 + xx) * 2 + c], Math.fround(m));
   }
   got.dispose();
+  await useBackend('cpu');
 });
 
 function bnVars(c: number, seed: number): BatchNormVars {
@@ -78,7 +85,8 @@ function bnVars(c: number, seed: number): BatchNormVars {
   };
 }
 
-test('BatchNorm training: batch stats (biased) normalise; running stats move by 0.1 towards the unbiased variance', () => {
+test('BatchNorm training: batch stats (biased) normalise; running stats move by 0.1 towards the unbiased variance', async () => {
+  await useBackend('cpu');
   const shape: [number, number, number, number] = [3, 4, 5, 6];
   const x = normals(360, 7).map((v, i) => v * 2 + (i % 6)); // per-channel offsets
   const bn = bnVars(6, 11);
