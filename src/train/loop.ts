@@ -17,6 +17,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../model/tf.ts';
 import { createResNet, type ResNet } from '../model/resnet.ts';
+import { saveTimmSafetensors } from '../model/timm-weights.ts';
 import type { ResNetArchName } from '../model/resnet-archs.ts';
 import { selectBackend } from '../engine/backend.ts';
 import type { BackendChoice } from '../engine/fingerprint.ts';
@@ -307,6 +308,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       meta: { format: 'rsb-checkpoint/1', nextEpoch: plan.totalEpochs, updates, elapsed: elapsedBefore + (performance.now() - sessionStart) / 1000, runKey: plan.runKey, extra: { arch, modelOptions, optimizer: state.kind } },
       tensors: modelOnly,
     });
+    // The same weights in timm's layout, loadable with timm.create_model(..., pretrained_cfg_overlay=dict(file=...)).
+    saveTimmSafetensors(model, join(o.outDir, 'model.safetensors'), { source: `rsb-pipeline ${o.stage}`, arch });
     copyFileSync(workMetrics, join(o.outDir, 'metrics.jsonl'));
     writeRunInfo(join(o.outDir, 'run.json'), { ...runInfo, finishedAt: new Date().toISOString() });
     return { plan, metrics, resumedFrom, interrupted };
