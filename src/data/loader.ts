@@ -123,6 +123,15 @@ class PoolWorker {
     });
   }
 
+  /** Asks the worker to close its shard files and exit; terminates it if it does not within 5 s. */
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage(null);
+    const timer = setTimeout(() => void this.worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
   request(req: BatchRequest): Promise<BatchResult> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
@@ -172,12 +181,22 @@ export async function createLoader(opts: LoaderOptions): Promise<Loader> {
 
   let nextId = 0;
   let closed = false;
+  // Requests still running (e.g. prefetched when the consumer stopped early): close() waits for
+  // them, so no shard handle is closed under a read.
+  const outstanding = new Set<Promise<unknown>>();
   const run = (req: BatchRequest): Promise<BatchResult> => {
-    if (local) return local.make(req);
-    // Least-loaded worker; ties to the lowest id. Which worker runs a batch never changes its bytes.
-    let best = pool[0];
-    for (const w of pool) if (w.pending.size < best.pending.size) best = w;
-    return best.request(req);
+    let p: Promise<BatchResult>;
+    if (local) p = local.make(req);
+    else {
+      // Least-loaded worker; ties to the lowest id. Which worker runs a batch never changes its bytes.
+      let best = pool[0];
+      for (const w of pool) if (w.pending.size < best.pending.size) best = w;
+      p = best.request(req);
+    }
+    const settled = p.then(() => undefined, () => undefined);
+    outstanding.add(settled);
+    void settled.then(() => outstanding.delete(settled));
+    return p;
   };
 
   return {
@@ -227,8 +246,9 @@ export async function createLoader(opts: LoaderOptions): Promise<Loader> {
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.all(outstanding);
       await local?.close();
-      await Promise.all(pool.map((w) => w.worker.terminate()));
+      await Promise.all(pool.map((w) => w.stop()));
     },
   };
 }

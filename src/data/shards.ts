@@ -81,7 +81,9 @@ export function openShards(dir: string, split: Split): ShardReader {
   }
 
   const handles = new Map<number, Promise<fsp.FileHandle>>();
+  let closed = false;
   const handle = (shard: number): Promise<fsp.FileHandle> => {
+    if (closed) return Promise.reject(new Error(`${dir} (${split}): shard reader used after close()`));
     let h = handles.get(shard);
     if (!h) {
       const file = join(dir, shardFileName(split, shard));
@@ -116,6 +118,7 @@ export function openShards(dir: string, split: Split): ShardReader {
       return { bytes, label: idx.labels[i] };
     },
     async close(): Promise<void> {
+      closed = true;
       const all = [...handles.values()];
       handles.clear();
       await Promise.all(all.map((p) => p.then((h) => h.close()).catch(() => undefined)));
