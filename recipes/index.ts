@@ -1,35 +1,14 @@
-// The recipe registry: every runnable procedure by id. Plain data, no tfjs, so that
-// pipeline.ts can import it and start fast.
-import type { Recipe } from './schema.ts';
-import { a1 } from './a1.ts';
-import { a2 } from './a2.ts';
-import { a3 } from './a3.ts';
-import { resnetOriginal90ep } from './resnet-original-90ep.ts';
-import { torchvision90ep } from './torchvision-90ep.ts';
-
+// The recipe registry and helpers: every runnable procedure by id. Plain data, no tfjs, so
+// that pipeline.ts can import it and start fast.
 export type { Recipe } from './schema.ts';
 export { Recipe as RecipeSchema } from './schema.ts';
 export { recipeHash, canonicalJson } from './hash.ts';
 export { deriveRecipe, derive, withOverrides, type RecipePatch } from './derive.ts';
 export { validateRecipe, RecipeError } from './validate.ts';
-export { a1, a2, a3, resnetOriginal90ep, torchvision90ep };
-
-/** All recipes keyed by id: the RSB procedures first, then the earlier ones they are compared with. */
-export const recipes: Readonly<Record<string, Recipe>> = Object.freeze(
-  Object.fromEntries([a1, a2, a3, resnetOriginal90ep, torchvision90ep].map((r) => [r.id, r])),
-);
-
-/** Recipe ids of the RSB paper procedures (the rest are earlier baselines). */
-export const rsbRecipeIds = ['a1', 'a2', 'a3'] as const;
-
-/** Looks a recipe up by id; the error lists the known ids. */
-export function getRecipe(id: string): Recipe {
-  const r = recipes[id];
-  if (!r) throw new Error(`unknown recipe '${id}' (known: ${Object.keys(recipes).join(', ')})`);
-  return r;
-}
-
-/** Epochs a training run actually takes: the schedule length plus cooldown epochs. */
-export function totalEpochs(r: Recipe): number {
-  return r.epochs + r.schedule.cooldownEpochs;
-}
+export { a1 } from './a1.ts';
+export { a2 } from './a2.ts';
+export { a3 } from './a3.ts';
+export { resnetOriginal90ep } from './resnet-original-90ep.ts';
+export { torchvision90ep } from './torchvision-90ep.ts';
+export { recipes, rsbRecipeIds, getRecipe, totalEpochs } from './registry.ts';
+export { loadRecipe } from './load.ts';

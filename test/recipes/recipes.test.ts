@@ -148,3 +148,38 @@ test('derive: a few lines give a validated recipe with its own hash', () => {
   assert.throws(() => derive(a2, { train: { hflip: 1.5 } }), /\/train\/hflip/);
   assert.throws(() => derive(a2, { train: { hfilp: 0.5 } } as never), /\/train\/hfilp/, 'a typo is an error, not a silent no-op');
 });
+
+test('loadRecipe: registry id, JSON file, module with a derived recipe; errors name the file', async () => {
+  const { loadRecipe } = await import('../../recipes/index.ts');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'rsb-recipe-'));
+  try {
+    assert.equal(await loadRecipe('a3'), a3);
+    await assert.rejects(loadRecipe('a9'), /unknown recipe 'a9'/);
+
+    const json = join(dir, 'short.json');
+    writeFileSync(json, JSON.stringify(derive(a2, { id: 'a2-short', epochs: 20 })));
+    const fromJson = await loadRecipe(json);
+    assert.equal(fromJson.epochs, 20);
+    assert.equal(recipeHash(fromJson), recipeHash(derive(a2, { id: 'a2-short', epochs: 20 })));
+
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...a2, epochs: 'many' }));
+    await assert.rejects(loadRecipe(bad), (e: Error) => e.message.startsWith(`${bad}: invalid recipe`) && /\/epochs/.test(e.message));
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ nope');
+    await assert.rejects(loadRecipe(broken), new RegExp(`${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not readable JSON`));
+
+    const mod = join(dir, 'a2-50.ts');
+    const indexUrl = new URL('../../recipes/index.ts', import.meta.url).href;
+    writeFileSync(mod, `import { a2, derive } from ${JSON.stringify(indexUrl)};\nexport default derive(a2, { epochs: 50 });\n`);
+    const fromTs = await loadRecipe(mod);
+    assert.equal(fromTs.epochs, 50);
+    assert.equal(fromTs.derivedFrom, 'a2');
+    await assert.rejects(loadRecipe(join(dir, 'missing.ts')), /missing\.ts: no such recipe file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
