@@ -28,6 +28,17 @@ export function dropPathKeepMask(rng: Rng, batch: number, dropProb: number): Flo
   return mask;
 }
 
+/**
+ * The same Bernoulli(1 - p) mask with one stream per sample (stream i draws once per block,
+ * in block order): the model keys each sample's stream by its position in the epoch, so a
+ * sample's drop decisions do not depend on how the batch is split into micro-batches.
+ */
+export function dropPathKeepMaskFromStreams(rngs: readonly Rng[], dropProb: number): Float32Array {
+  if (!(dropProb >= 0 && dropProb <= 1)) throw new RangeError(`dropPathKeepMaskFromStreams: p ${dropProb} outside [0, 1]`);
+  const keep = 1 - dropProb;
+  return Float32Array.from(rngs, (r) => (r.random() < keep ? 1 : 0));
+}
+
 export interface DropPathOptions {
   training: boolean;
   /** Divide kept branches by the keep probability (timm default true). */

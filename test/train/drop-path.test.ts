@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Rng } from '../../src/util/rng.ts';
-import { dropPath, dropPathKeepMask, dropPathRates, dropPathWithRng } from '../../src/train/drop-path.ts';
+import { dropPath, dropPathKeepMask, dropPathKeepMaskFromStreams, dropPathRates, dropPathWithRng } from '../../src/train/drop-path.ts';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -29,6 +29,11 @@ test('keep mask: Bernoulli(1 - p) per sample, reproducible from the stream key',
   assert.ok(Math.abs(kept - 0.8) < 0.012, `kept ${kept}`);
   assert.deepEqual(dropPathKeepMask(new Rng(3, 6, 0, 1), 64, 0.5), dropPathKeepMask(new Rng(3, 6, 0, 1), 64, 0.5));
   assert.ok(dropPathKeepMask(new Rng(1), 100, 1).every((v) => v === 0));
+  // Per-sample streams: sample i's decision depends only on its own stream.
+  const streams = (ids: number[]) => ids.map((i) => new Rng(3, 6, 0, i));
+  const whole = dropPathKeepMaskFromStreams(streams([0, 1, 2, 3, 4, 5]), 0.5);
+  const half = dropPathKeepMaskFromStreams(streams([3, 4, 5]), 0.5);
+  assert.deepEqual(Array.from(whole.subarray(3)), Array.from(half));
 });
 
 test('training: kept samples scaled by 1/keep, dropped ones zero; eval and p = 0 are the identity', async () => {
