@@ -1,6 +1,5 @@
 // The subcommands that only look at the graph and the store: list, graph, status, gc.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Graph } from '../graph/define.ts';
 import { makePlan } from '../graph/plan.ts';
@@ -106,6 +105,6 @@ export async function gc(session: Session, o: { dryRun: boolean; work: boolean }
     lines.push(`${o.dryRun ? 'would delete' : 'deleted'} ${p} (${mb(size)})`);
     if (!o.dryRun) rmSync(p, { recursive: true, force: true });
   }
-  lines.push(`${o.dryRun ? 'would free' : 'freed'} ${mb(total)} in ${doomed.length} folder(s); kept ${keep.size} entr${keep.size === 1 ? 'y' : 'ies'} (host ${hostname()})`);
+  lines.push(`${o.dryRun ? 'would free' : 'freed'} ${mb(total)} in ${doomed.length} folder(s); kept ${keep.size} entr${keep.size === 1 ? 'y' : 'ies'}`);
   return `${lines.join('\n')}\n`;
 }

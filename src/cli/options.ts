@@ -92,7 +92,8 @@ export function buildProgram(
     .option('-n, --dry-run', 'only say what would be deleted')
     .option('--work', 'also delete resumable scratch folders (artifacts/work) of keys no record refers to')
     .action((o: { dryRun?: boolean; work?: boolean }) =>
-      onInvoke({ command: 'gc', flags: program.opts<RunFlags>(), dryRun: !!o.dryRun, work: !!o.work }),
+      // `--dry-run` after `gc` may be claimed by the program-level flag of the same name: honour either.
+      onInvoke({ command: 'gc', flags: program.opts<RunFlags>(), dryRun: !!(o.dryRun || program.opts<RunFlags>().dryRun), work: !!o.work }),
     );
   return program;
 }

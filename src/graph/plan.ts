@@ -14,7 +14,7 @@ export type PlanState = Static<typeof PlanState>;
 export const PlanItem = Type.Object({
   id: Type.String(),
   state: PlanState,
-  /** Known unless pending. */
+  /** Known unless its upstream will run first (pending, or forced behind a stale upstream). */
   key: Type.Optional(Type.String()),
   /** Why it will run (or why it is pending); for cached stages, notes such as reuse of an older entry. */
   reasons: Type.Array(Type.String()),
@@ -44,10 +44,14 @@ export async function makePlan(session: Session, ids: readonly string[], force: 
     const base = { id, script: stage.script, upstream: [...stage.upstream], devices: stage.devices };
     const busy = stage.upstream.filter((u) => plan.get(u)!.state !== 'cached');
     if (busy.length) {
+      // Its key waits for the upstream output; a forced stage runs whatever that turns out to be.
+      const forced = isForced(force, id);
       plan.set(id, {
         ...base,
-        state: 'pending',
-        reasons: busy.map((u) => `upstream ${u} will run first; ${id} reruns only if that output changes`),
+        state: forced ? 'run' : 'pending',
+        reasons: forced
+          ? ['forced (--force)']
+          : busy.map((u) => `upstream ${u} will run first; ${id} reruns only if that output changes`),
       });
       continue;
     }

@@ -1,0 +1,101 @@
+// The command line: bad input named clearly, subcommands, help, and a light orchestrator.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { localImports } from '../../src/graph/imports.ts';
+import { BASIC, Clone, repoRoot } from './helpers.ts';
+
+let c: Clone;
+before(async () => {
+  c = new Clone('cli');
+});
+after(() => c.remove());
+
+test('an unknown target lists the known ones with a did-you-mean', async () => {
+  const r = await c.main([...BASIC, '--target', 'uper']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown target 'uper' \(did you mean 'upper'\?\)\. Known stages: source, upper, count, report/);
+});
+
+test('a cycle names its stages', async () => {
+  const r = await c.main(['--graph', 'test/fixtures/bad/cycle.ts', 'list']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /cycle .*: a -> b -> c -> a/);
+});
+
+test('params failing their schema name the path and the expected type', async () => {
+  const r = await c.main(['--graph', 'test/fixtures/bad/params.ts', '--dry-run']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /stage train:a1: params do not match the schema\n\s+params\/recipe\/weight_decay: expected number, got string "0\.01"/);
+});
+
+test('a missing external input names the path', async () => {
+  const r = await c.main([...BASIC, '--set', 'input=data/nowhere.txt', '--dry-run']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /stage source: external input 'text' not found: data\/nowhere\.txt/);
+});
+
+test('bad flags and unknown graph modules are reported, --help exits 0', async () => {
+  const jobs = await c.main([...BASIC, '--jobs', 'many']);
+  assert.equal(jobs.code, 2);
+  assert.match(jobs.err, /--jobs takes a whole number >= 0, got 'many'/);
+  const g = await c.main(['--graph', 'nope/graph.ts', 'list']);
+  assert.equal(g.code, 2);
+  assert.match(g.err, /graph module .*nope\/graph\.ts not found/);
+  const h = await c.main(['--help']);
+  assert.equal(h.code, 0);
+  for (const flag of ['--target', '--dry-run', '--explain', '--force', '--only', '--jobs', '--devices', '--cache-dir', 'status', 'gc']) {
+    assert.ok(h.out.includes(flag), `help mentions ${flag}`);
+  }
+});
+
+test('list, graph --format mermaid|dot, status and gc', async () => {
+  const list = await c.main([...BASIC, 'list']);
+  assert.match(list.out, /report\s+test\/fixtures\/basic\/stages\/report\.ts\s+\(after upper, count; default target\)/);
+  const mer = await c.main([...BASIC, 'graph', '--format', 'mermaid']);
+  assert.match(mer.out, /^flowchart LR\n/);
+  assert.match(mer.out, /s0\["source"\][\s\S]*s0 --> s1/);
+  const dot = await c.main([...BASIC, 'graph', '--format', 'dot']);
+  assert.match(dot.out, /digraph pipeline \{[\s\S]*"upper" -> "report";/);
+
+  const before = await c.main([...BASIC, 'status']);
+  assert.match(before.out, /source\s+stale\s+[0-9a-f]{12}\s+never ran/);
+  assert.equal((await c.main(BASIC)).code, 0);
+  c.started();
+  const st = await c.main([...BASIC, 'status']);
+  assert.match(st.out, /report\s+cached\s+[0-9a-f]{12}\s+ran \d{4}-/);
+
+  // An entry no record refers to (an older param value) is what gc deletes.
+  c.write('test/fixtures/basic/params.json', JSON.stringify({ upper: { suffix: '~' } }));
+  assert.equal((await c.main(BASIC)).code, 0);
+  const dry = await c.main([...BASIC, 'gc', '--dry-run']);
+  assert.match(dry.out, /would free .* in 2 folder\(s\); kept 4 entries/);
+  const gc = await c.main([...BASIC, 'gc']);
+  assert.match(gc.out, /freed .* in 2 folder\(s\)/);
+  const again = await c.main(BASIC);
+  assert.match(again.out, /cached 4/);
+});
+
+test('pipeline.ts never loads tfjs or sharp (static import closure, graph definition included)', () => {
+  const roots = [join(repoRoot, 'pipeline.ts')];
+  const definition = join(repoRoot, 'src/pipeline/definition.ts');
+  if (existsSync(definition)) roots.push(definition);
+  const files = new Set(roots.flatMap((r) => [r, ...localImports(r)]));
+  const offenders: string[] = [];
+  for (const f of files) {
+    if (!/\.[cm]?[jt]s$/.test(f)) continue;
+    const src = readFileSync(f, 'utf8');
+    for (const m of src.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) {
+      if (/^@tensorflow\/|^sharp$/.test(m[1])) offenders.push(`${f.slice(repoRoot.length + 1)} imports ${m[1]}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+test('pipeline.ts starts as a process and reports the graph without loading tfjs or sharp', async () => {
+  const r = await c.run([...BASIC, 'list'], { NODE_DEBUG: 'module' });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /source/);
+  assert.doesNotMatch(r.err, /tfjs|node_modules\/sharp/);
+});

@@ -1,0 +1,106 @@
+// The small pieces of src/graph on their own: canonical JSON, import scanning, diffs,
+// suggestions, locks, device hand-out, hashing and its memo.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { canonicalJson } from '../../src/graph/canonical.ts';
+import { DevicePool } from '../../src/graph/devices.ts';
+import { diffValues } from '../../src/graph/explain.ts';
+import { HashMemo, sha256File } from '../../src/graph/hash.ts';
+import { localImports, relativeSpecifiers } from '../../src/graph/imports.ts';
+import { acquireLock } from '../../src/graph/lock.ts';
+import { closest } from '../../src/graph/suggest.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'rsb-graph-units-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('canonical JSON sorts keys at every depth, drops undefined, refuses NaN', () => {
+  assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } }), '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}');
+  assert.throws(() => canonicalJson({ lr: Number.NaN }), /cannot hash NaN at \/lr: not a finite number/);
+});
+
+test('import scanning follows relative specifiers of every form, transitively, and resolves .js to .ts', () => {
+  const src = `import a from './a.js';\nimport type { B } from "../b.ts";\nexport * from './c';\nimport './d.ts';\nconst e = await import('./e.ts');\nimport x from 'pkg';\nimport y from 'node:fs';`;
+  assert.deepEqual(relativeSpecifiers(src), ['./a.js', '../b.ts', './c', './d.ts', './e.ts']);
+  const d = join(tmp, 'imports');
+  mkdirSync(join(d, 'lib'), { recursive: true });
+  writeFileSync(join(d, 'main.ts'), "import { f } from './lib/f.js';\nimport { g } from './lib';\n");
+  writeFileSync(join(d, 'lib/f.ts'), "export { h } from './h.ts';\nexport const f = 1;\n");
+  writeFileSync(join(d, 'lib/h.ts'), 'export const h = 1;\n');
+  writeFileSync(join(d, 'lib/index.ts'), "import data from './data.json' with { type: 'json' };\nexport const g = data;\n");
+  writeFileSync(join(d, 'lib/data.json'), '{}');
+  writeFileSync(join(d, 'lib/unrelated.ts'), 'export const u = 1;\n');
+  assert.deepEqual(
+    localImports(join(d, 'main.ts')).map((p) => p.slice(d.length + 1)),
+    ['lib/data.json', 'lib/f.ts', 'lib/h.ts', 'lib/index.ts'],
+  );
+});
+
+test('diffValues names JSON-pointer paths', () => {
+  assert.deepEqual(diffValues({ recipe: { weight_decay: 0.01, lr: 5e-3, 'a/b': 1 } }, { recipe: { weight_decay: 0.02, lr: 5e-3 } }), [
+    { path: '/recipe/a~1b', before: 1, after: undefined },
+    { path: '/recipe/weight_decay', before: 0.01, after: 0.02 },
+  ]);
+  assert.deepEqual(diffValues([1, 2], [1, 2, 3]), [{ path: '/', before: [1, 2], after: [1, 2, 3] }]);
+});
+
+test('did-you-mean picks close ids', () => {
+  assert.deepEqual(closest('eval:a4', ['eval:a1', 'eval:a2', 'train:a1', 'compare']), ['eval:a1', 'eval:a2']);
+  assert.deepEqual(closest('zzzz', ['eval:a1']), []);
+});
+
+test('sha256File matches a one-shot hash across chunk boundaries; the memo skips unchanged files', async () => {
+  const f = join(tmp, 'blob.bin');
+  const data = Buffer.alloc((4 << 20) * 2 + 123);
+  for (let i = 0; i < data.length; i += 4096) data[i] = i & 255;
+  writeFileSync(f, data);
+  assert.equal(await sha256File(f), createHash('sha256').update(data).digest('hex'));
+  const memoFile = join(tmp, 'memo.json');
+  const m1 = new HashMemo(memoFile);
+  await m1.hashFile(f);
+  m1.save();
+  const m2 = new HashMemo(memoFile);
+  await m2.hashFile(f);
+  assert.equal(m2.hashedFiles, 0, 'unchanged file is not rehashed');
+  // Same size, new content, new mtime (whole ms later): rehashed.
+  data[0] = 7;
+  writeFileSync(f, data);
+  const later = new Date(Date.now() + 5000);
+  utimesSync(f, later, later);
+  const { sha256 } = await m2.hashFile(f);
+  assert.equal(m2.hashedFiles, 1);
+  assert.equal(sha256, createHash('sha256').update(data).digest('hex'));
+});
+
+test('a lock waits for its holder, and a dead holder\'s lock is taken over', async () => {
+  const file = join(tmp, 'locks', 'k.lock');
+  const first = await acquireLock(file, { stage: 's' });
+  let waited = false;
+  const second = acquireLock(file, { stage: 's', onWait: () => (waited = true) });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(waited);
+  first.release();
+  (await second).release();
+  // A lock left by a process that no longer exists.
+  writeFileSync(file, JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: '', stage: 's' }));
+  let stale = '';
+  const third = await acquireLock(file, { stage: 's', onStale: (w) => (stale = w) });
+  assert.match(stale, /is gone/);
+  third.release();
+});
+
+test('the device pool hands out distinct ids first come first served', async () => {
+  const pool = new DevicePool(['0', '1', '2']);
+  const a = await pool.acquire(2);
+  let bGot: string[] | undefined;
+  const b = pool.acquire(2).then((ids) => (bGot = ids));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(bGot, undefined, 'only one id is free');
+  pool.release(a);
+  await b;
+  assert.equal(new Set([...bGot!]).size, 2);
+  await assert.rejects(pool.acquire(4), /needs 4 devices but only 3/);
+});
