@@ -94,19 +94,23 @@ export const PrepareReport = Type.Object({
   valGroundTruth: Type.Union([Type.Null(), Type.Object({ kind: Type.String(), files: Type.Array(Type.String()) })]),
   skipped: Type.Array(Type.Object({ split: Type.String(), path: Type.String(), reason: Type.String() })),
   converted: Type.Array(Type.Object({ split: Type.String(), path: Type.String(), reason: Type.String() })),
-  run: Type.Object({
+  /**
+   * This run's work and timing: returned by prepare() but NOT written to report.json, so equal
+   * inputs give a byte-identical output folder (the orchestrator's early cutoff depends on it).
+   */
+  run: Type.Optional(Type.Object({
     builtShards: Type.Integer(),
     reusedShards: Type.Integer(),
     filesProcessed: Type.Integer(),
     seconds: Type.Number(),
     filesPerSecond: Type.Number(),
-  }),
+  })),
 });
 export type PrepareReport = Static<typeof PrepareReport>;
 
 export interface PrepareResult {
   manifest: DatasetManifest;
-  report: PrepareReport;
+  report: PrepareReport & { run: NonNullable<PrepareReport['run']> };
 }
 
 /** How a split is laid out on disk, found before any image is read. */
@@ -355,7 +359,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     splits: {},
     options: { maxSide: params.maxSide, exifOrientation: params.exifOrientation },
   };
-  const report: PrepareReport = {
+  const report: PrepareResult['report'] = {
     format: FORMAT,
     splits: {},
     valGroundTruth: gtHolder.gt ? { kind: gtHolder.gt.kind, files: gtHolder.gt.files } : null,
@@ -419,7 +423,8 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   }
   const classMap: ClassMap = { wnids: classes };
   writeFileAtomic(join(opts.outDir, 'classes.json'), JSON.stringify(classMap, null, 1));
-  writeFileAtomic(join(opts.outDir, 'report.json'), JSON.stringify(report, null, 1));
+  const { run: _run, ...onDisk } = report;
+  writeFileAtomic(join(opts.outDir, 'report.json'), JSON.stringify(onDisk, null, 1));
   // dataset.json last: its presence marks a complete prepared dataset.
   writeFileAtomic(join(opts.outDir, 'dataset.json'), JSON.stringify(manifest, null, 1));
   return { manifest, report };
