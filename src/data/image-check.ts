@@ -28,13 +28,26 @@ export type ImageDecision =
   | { kind: 'skip'; reason: string };
 
 /**
- * True if the JPEG's entropy-coded data is followed by an end-of-image marker (FF D9). A file cut
- * short (the common ImageNet-mirror failure) lacks it; trailing junk after a real EOI is tolerated.
- * Cheap: looks at most at the last 64 kB, so a full decode is only needed when this says no.
+ * True if the JPEG's image data is followed by an end-of-image marker (FF D9). A file cut short
+ * (the common failure of ImageNet copies) lacks it; trailing junk after a real EOI is tolerated.
+ * The search starts at the first start-of-scan marker, found by hopping over the header
+ * segments by their lengths, so an EXIF thumbnail's own EOI (inside APP1) cannot pass for the
+ * main image's. Inside entropy-coded data FF is always followed by 00 or a restart marker, so
+ * FF D9 there can only be the real end. Cheap: a full decode is only needed when this says no.
  */
 export function hasJpegEnd(b: Uint8Array): boolean {
-  const from = Math.max(2, b.length - 65536);
-  for (let i = b.length - 2; i >= from; i--) if (b[i] === 0xff && b[i + 1] === 0xd9) return true;
+  let i = 2;
+  let sos = -1;
+  while (i + 4 <= b.length) {
+    if (b[i] !== 0xff) return false; // not a marker where one must be: let the decoder judge
+    const m = b[i + 1];
+    if (m === 0xff) { i++; continue; } // fill byte
+    if (m === 0xda) { sos = i; break; }
+    if ((m >= 0xd0 && m <= 0xd7) || m === 0x01) { i += 2; continue; }
+    i += 2 + ((b[i + 2] << 8) | b[i + 3]);
+  }
+  if (sos < 0) return false;
+  for (let k = b.length - 2; k > sos; k--) if (b[k] === 0xff && b[k + 1] === 0xd9) return true;
   return false;
 }
 

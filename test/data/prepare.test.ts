@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { prepare } from '../../src/data/prepare.ts';
 import { openShards } from '../../src/data/shards.ts';
 import { decodeIndex, encodeIndex, shardFileName } from '../../src/data/shard-format.ts';
+import { checkImage, hasJpegEnd } from '../../src/data/image-check.ts';
 import { tempDir, odd } from './helpers.ts';
 
 async function oddFolder(root: string): Promise<Record<string, Buffer>> {
@@ -177,4 +178,21 @@ test('binary index round trip, offsets beyond 4 GiB included', () => {
   };
   assert.deepEqual(decodeIndex(encodeIndex(rec), 'x'), rec);
   assert.equal(shardFileName('val', 12), 'shards/val-00012.tar');
+});
+
+test('a truncated JPEG is caught even when an EXIF-thumbnail-like segment holds an end marker', async () => {
+  const good = await odd.jpeg(64, 48, 9);
+  // SOI, then an APP1 segment whose payload is a tiny "thumbnail" ending in FF D9, then the rest.
+  const payload = Buffer.from([0x45, 0x78, 0x69, 0x66, 0, 0, 0xff, 0xd8, 0x01, 0x02, 0xff, 0xd9]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0, payload.length + 2]), payload]);
+  const withThumb = Buffer.concat([good.subarray(0, 2), app1, good.subarray(2)]);
+  assert.equal((await checkImage(withThumb, { maxSide: null, exifOrientation: 'apply' })).kind, 'keep');
+  assert.ok(hasJpegEnd(withThumb));
+  const cut = withThumb.subarray(0, Math.floor(withThumb.length * 0.7));
+  assert.ok(!hasJpegEnd(cut), 'the thumbnail end marker must not count');
+  const d = await checkImage(cut, { maxSide: null, exifOrientation: 'apply' });
+  assert.equal(d.kind, 'skip');
+  assert.match((d as { reason: string }).reason, /truncated or corrupt/);
+  // Junk after a real end marker is fine (some cameras append data).
+  assert.ok(hasJpegEnd(Buffer.concat([good, Buffer.from('trailing junk')])));
 });
