@@ -23,7 +23,16 @@ export function blend(degenerate: Uint8Array | number, img: RgbImage, factor: nu
   } else {
     if (degenerate.length !== src.length) throw new RangeError('blend: images differ in size');
     if (factor === 0) out.set(degenerate);
-    else for (let p = 0; p < src.length; p++) out[p] = blendOne(degenerate[p], src[p], a);
+    else {
+      // a * (s - d) in float32 depends only on s - d: tabulate its 511 values.
+      const scaled = new Float32Array(511);
+      for (let diff = -255; diff <= 255; diff++) scaled[diff + 255] = a * diff;
+      for (let p = 0; p < src.length; p++) {
+        const dg = degenerate[p];
+        const t = f32(dg + scaled[src[p] - dg + 255]);
+        out[p] = t <= 0 ? 0 : t >= 255 ? 255 : Math.trunc(t);
+      }
+    }
   }
   return { width: img.width, height: img.height, data: out };
 }
@@ -77,21 +86,24 @@ export function smooth(img: RgbImage): Uint8Array {
   const { width: w, height: h, data: d } = img;
   const out = d.slice();
   if (w < 3 || h < 3) return out;
+  // Pillow multiplies each byte by a float32 weight: tabulate the 256 possible products.
   const k1 = f32(1 / 13), k5 = f32(5 / 13);
+  const t1 = new Float32Array(256), t5 = new Float32Array(256);
+  for (let v = 0; v < 256; v++) {
+    t1[v] = v * k1;
+    t5[v] = v * k5;
+  }
   const stride = w * 3;
   for (let y = 1; y < h - 1; y++) {
-    for (let x = 1; x < w - 1; x++) {
-      for (let c = 0; c < 3; c++) {
-        const p = y * stride + x * 3 + c;
-        const below = p + stride, above = p - stride;
-        // Same association as Pillow: the row below, the row itself, the row above,
-        // each a left-to-right sum of three products, accumulated onto 0.5.
-        const rowB = f32(f32(f32(d[below - 3] * k1) + f32(d[below] * k1)) + f32(d[below + 3] * k1));
-        const rowM = f32(f32(f32(d[p - 3] * k1) + f32(d[p] * k5)) + f32(d[p + 3] * k1));
-        const rowA = f32(f32(f32(d[above - 3] * k1) + f32(d[above] * k1)) + f32(d[above + 3] * k1));
-        const ss = f32(f32(f32(0.5 + rowB) + rowM) + rowA);
-        out[p] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
-      }
+    for (let p = y * stride + 3, end = (y + 1) * stride - 3; p < end; p++) {
+      const below = p + stride, above = p - stride;
+      // Same association as Pillow: the row below, the row itself, the row above,
+      // each a left-to-right sum of three products, accumulated onto 0.5.
+      const rowB = f32(f32(t1[d[below - 3]] + t1[d[below]]) + t1[d[below + 3]]);
+      const rowM = f32(f32(t1[d[p - 3]] + t5[d[p]]) + t1[d[p + 3]]);
+      const rowA = f32(f32(t1[d[above - 3]] + t1[d[above]]) + t1[d[above + 3]]);
+      const ss = f32(f32(f32(0.5 + rowB) + rowM) + rowA);
+      out[p] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
     }
   }
   return out;

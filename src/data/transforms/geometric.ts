@@ -90,20 +90,50 @@ function bicubicAt(src: Uint8Array, w: number, h: number, xin: number, yin: numb
   let y = Math.floor(yin);
   const dx = xin - x;
   const dy = yin - y;
+  const stride = w * 3;
+  // Exact shortcuts: with a zero offset the cubic returns its second sample unchanged
+  // (p1 + 0 * (...) = v2), so shears and translations, whose offsets are zero along one
+  // axis, need one interpolation direction only. The sample read is the one Pillow reads.
+  if (dy === 0) {
+    const row = y * stride; // y = floor(yin) lies inside the image when dy is 0
+    if (dx === 0) {
+      const p = row + x * 3;
+      out[o] = src[p];
+      out[o + 1] = src[p + 1];
+      out[o + 2] = src[p + 2];
+      return;
+    }
+    const x0 = clampX(x - 1, w) * 3, x1 = clampX(x, w) * 3, x2 = clampX(x + 1, w) * 3, x3 = clampX(x + 2, w) * 3;
+    for (let ch = 0; ch < 3; ch++) {
+      const r = row + ch;
+      const v = cubic(src[r + x0], src[r + x1], src[r + x2], src[r + x3], dx);
+      out[o + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+    }
+    return;
+  }
   x--;
   y--;
   const x0 = clampX(x, w) * 3, x1 = clampX(x + 1, w) * 3, x2 = clampX(x + 2, w) * 3, x3 = clampX(x + 3, w) * 3;
-  const stride = w * 3;
   const r0 = clampX(y, h) * stride;
   // Rows beyond the image repeat the previous interpolated row (Pillow's edge rule),
   // rather than clamping the row index.
   const ok1 = y + 1 >= 0 && y + 1 < h, ok2 = y + 2 >= 0 && y + 2 < h, ok3 = y + 3 >= 0 && y + 3 < h;
   const r1 = (y + 1) * stride, r2 = (y + 2) * stride, r3 = (y + 3) * stride;
   for (let ch = 0; ch < 3; ch++) {
-    const v1 = cubic(src[r0 + x0 + ch], src[r0 + x1 + ch], src[r0 + x2 + ch], src[r0 + x3 + ch], dx);
-    const v2 = ok1 ? cubic(src[r1 + x0 + ch], src[r1 + x1 + ch], src[r1 + x2 + ch], src[r1 + x3 + ch], dx) : v1;
-    const v3 = ok2 ? cubic(src[r2 + x0 + ch], src[r2 + x1 + ch], src[r2 + x2 + ch], src[r2 + x3 + ch], dx) : v2;
-    const v4 = ok3 ? cubic(src[r3 + x0 + ch], src[r3 + x1 + ch], src[r3 + x2 + ch], src[r3 + x3 + ch], dx) : v3;
+    let v1: number, v2: number, v3: number, v4: number;
+    if (dx === 0) {
+      // each row's cubic would return its sample at x + 1
+      const c = x1 + ch;
+      v1 = src[r0 + c];
+      v2 = ok1 ? src[r1 + c] : v1;
+      v3 = ok2 ? src[r2 + c] : v2;
+      v4 = ok3 ? src[r3 + c] : v3;
+    } else {
+      v1 = cubic(src[r0 + x0 + ch], src[r0 + x1 + ch], src[r0 + x2 + ch], src[r0 + x3 + ch], dx);
+      v2 = ok1 ? cubic(src[r1 + x0 + ch], src[r1 + x1 + ch], src[r1 + x2 + ch], src[r1 + x3 + ch], dx) : v1;
+      v3 = ok2 ? cubic(src[r2 + x0 + ch], src[r2 + x1 + ch], src[r2 + x2 + ch], src[r2 + x3 + ch], dx) : v2;
+      v4 = ok3 ? cubic(src[r3 + x0 + ch], src[r3 + x1 + ch], src[r3 + x2 + ch], src[r3 + x3 + ch], dx) : v3;
+    }
     const v = cubic(v1, v2, v3, v4, dy);
     out[o + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
   }
