@@ -4,7 +4,8 @@
 // the CPU) may or may not install. Both are optional dependencies, so a failed native install never
 // breaks `npm ci`; `auto` therefore TRIES them in order and falls through, with one notice line per
 // miss, to the wasm backend (fast SIMD kernels, but missing some training kernels: we register our
-// own, see ./wasm-kernels) and finally to the pure-JS cpu backend (complete, slow).
+// own, see ./wasm-kernels) and finally to the pure-JS cpu backend (complete, slow; we replace its
+// filter-gradient kernel, see ./cpu-kernels).
 //
 // Threads: wasm's multi-threaded binary needs SharedArrayBuffer workers that tfjs only sets up in
 // browsers; in Node (and Deno) tfjs-backend-wasm reports no multithread support and runs the
@@ -23,8 +24,9 @@ import {
   type EngineFingerprint,
 } from './fingerprint.ts';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.ts';
+import { registerCpuTrainingKernels } from './cpu-kernels/index.ts';
 
-export { BackendChoice, BackendName, EngineFingerprint, engineFingerprint } from './fingerprint.ts';
+export { BackendChoice, BackendName, EngineFingerprint, engineFingerprint, parseBackendChoice } from './fingerprint.ts';
 
 export interface SelectBackendOptions {
   /** Wanted wasm threads. Ignored with a notice where wasm has no thread support (Node, Deno). */
@@ -91,6 +93,7 @@ async function tryWasm(threads: number | undefined, notices: string[]): Promise<
 }
 
 async function tryCpu(): Promise<void> {
+  registerCpuTrainingKernels();
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
 }
 
@@ -151,10 +154,4 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     throw new Error(`--backend ${choice}: ${firstLine(e)}`);
   }
   return done('cpu');
-}
-
-/** The parsed form of a `--backend` flag value, with a clear error for anything else. */
-export function parseBackendChoice(value: string, source = '--backend'): BackendChoice {
-  if (value === 'auto' || value === 'tensorflow' || value === 'wasm' || value === 'cpu') return value;
-  throw new Error(`${source}: unknown backend '${value}' (expected auto, tensorflow, wasm or cpu)`);
 }

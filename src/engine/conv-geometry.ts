@@ -22,11 +22,11 @@ export function convGeometry(
   dimRoundingMode: unknown,
 ): ConvGeometry {
   if (dataFormat !== undefined && dataFormat !== 'NHWC') {
-    throw new Error(`${kernel} (wasm, src/engine/wasm-kernels): only NHWC is supported, got dataFormat ${dataFormat}`);
+    throw new Error(`${kernel} (src/engine): only NHWC is supported, got dataFormat ${dataFormat}`);
   }
   const dil = dilations ?? 1;
   if (!(dil === 1 || (Array.isArray(dil) && dil[0] === 1 && dil[1] === 1))) {
-    throw new Error(`${kernel} (wasm, src/engine/wasm-kernels): dilations other than 1 are not supported, got ${JSON.stringify(dil)}`);
+    throw new Error(`${kernel} (src/engine): dilations other than 1 are not supported, got ${JSON.stringify(dil)}`);
   }
   const info = backend_util.computeConv2DInfo(
     inShape as [number, number, number, number],

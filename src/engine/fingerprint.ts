@@ -20,6 +20,12 @@ export const BackendChoice = Type.Union([
 ]);
 export type BackendChoice = Static<typeof BackendChoice>;
 
+/** The parsed form of a `--backend` flag value, with a clear error naming the source otherwise. */
+export function parseBackendChoice(value: string, source = '--backend'): BackendChoice {
+  if (value === 'auto' || value === 'tensorflow' || value === 'wasm' || value === 'cpu') return value;
+  throw new Error(`${source}: unknown backend '${value}' (expected auto, tensorflow, wasm or cpu)`);
+}
+
 /** A backend that actually runs: tfjs's own registry names ('tensorflow' is tfjs-node(-gpu)). */
 export const BackendName = Type.Union([Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')]);
 export type BackendName = Static<typeof BackendName>;

@@ -6,59 +6,14 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { abs, gaussian, initBackends, on, withinSumBound } from './backends.ts';
 import { wasmTrainingKernelsRegistered } from '../../src/engine/wasm-kernels/index.ts';
+import { unregisterCpuTrainingKernels } from '../../src/engine/cpu-kernels/index.ts';
+import { CONV_CASES as CASES, filterGrad, inputGrad, outShape } from './conv-cases.ts';
 
 before(async () => {
   await initBackends();
+  // The reference is tfjs-backend-cpu's own kernel, not ours (ours is tested in cpu-kernels.test.ts).
+  unregisterCpuTrainingKernels();
 });
-
-type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-interface ConvCase {
-  name: string;
-  x: [number, number, number, number];
-  f: [number, number, number, number];
-  strides: number | [number, number];
-  pad: Pad;
-}
-const sym = (p: number): Pad => [[0, 0], [p, p], [p, p], [0, 0]];
-
-const CASES: ConvCase[] = [
-  { name: '1x1 s1, Cin < Cout (bottleneck conv3)', x: [2, 6, 6, 8], f: [1, 1, 8, 16], strides: 1, pad: 'valid' },
-  { name: '1x1 s1, Cin > Cout (bottleneck conv1)', x: [2, 6, 6, 16], f: [1, 1, 16, 8], strides: 1, pad: 'valid' },
-  { name: '1x1 s2 downsample, even input', x: [2, 8, 8, 8], f: [1, 1, 8, 12], strides: 2, pad: 'valid' },
-  { name: '1x1 s2 downsample, odd input', x: [1, 7, 9, 6], f: [1, 1, 6, 5], strides: 2, pad: 'valid' },
-  { name: '3x3 s1 pad 1 (explicit)', x: [2, 7, 7, 8], f: [3, 3, 8, 8], strides: 1, pad: sym(1) },
-  { name: '3x3 s2 pad 1 (explicit), even input', x: [2, 8, 8, 8], f: [3, 3, 8, 16], strides: 2, pad: sym(1) },
-  { name: '3x3 s2 pad 1 (explicit), odd input', x: [1, 9, 7, 4], f: [3, 3, 4, 6], strides: 2, pad: sym(1) },
-  { name: '7x7 s2 pad 3 (stem)', x: [1, 16, 16, 3], f: [7, 7, 3, 8], strides: 2, pad: sym(3) },
-  { name: '3x3 valid s1 (pre-padded input, as the model does)', x: [2, 8, 8, 6], f: [3, 3, 6, 7], strides: 1, pad: 'valid' },
-  { name: '3x3 valid s2 (pre-padded input, as the model does)', x: [2, 10, 10, 6], f: [3, 3, 6, 7], strides: 2, pad: 'valid' },
-  { name: "3x3 'same' s2 (asymmetric TF padding)", x: [1, 8, 8, 4], f: [3, 3, 4, 4], strides: 2, pad: 'same' },
-  { name: 'asymmetric explicit padding, 2x3 filter, strides [2,1]', x: [2, 7, 6, 3], f: [2, 3, 3, 5], strides: [2, 1], pad: [[0, 0], [0, 1], [2, 0], [0, 0]] },
-  { name: 'padding larger than the filter', x: [1, 5, 5, 2], f: [2, 2, 2, 3], strides: 1, pad: sym(3) },
-];
-
-function outShape(c: ConvCase): number[] {
-  // The forward op's output shape, from tfjs itself (the same rule both backends use).
-  return tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.f) as tf.Tensor4D, c.strides, c.pad as 'valid').shape);
-}
-
-function filterGrad(c: ConvCase, x: Float32Array, dy: Float32Array, dyShape: number[]): () => tf.Tensor {
-  return () =>
-    tf.engine().runKernel(
-      'Conv2DBackpropFilter',
-      { x: tf.tensor(x, c.x), dy: tf.tensor(dy, dyShape) },
-      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.f } as never,
-    ) as tf.Tensor;
-}
-
-function inputGrad(c: ConvCase, dy: Float32Array, dyShape: number[], f: Float32Array): () => tf.Tensor {
-  return () =>
-    tf.engine().runKernel(
-      'Conv2DBackpropInput',
-      { dy: tf.tensor(dy, dyShape), filter: tf.tensor(f, c.f) },
-      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x } as never,
-    ) as tf.Tensor;
-}
 
 test('wasm kernels are registered by selectBackend', () => {
   assert.ok(wasmTrainingKernelsRegistered());

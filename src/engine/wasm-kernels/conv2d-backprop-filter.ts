@@ -16,7 +16,7 @@
 // the matrix. We then transpose whichever of x and dy is narrower.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, free, matMul2d, reshape, transpose2d, type WasmBackendLike } from './compose.ts';
-import { convGeometry, type ConvGeometry } from './conv-geometry.ts';
+import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
 
 /** The (strided) input window that filter tap (i, j) multiplies, as an M x Cin matrix. */
 function tapWindow(backend: WasmBackendLike, xpad: TensorInfo, g: ConvGeometry, i: number, j: number): TensorInfo {

@@ -14,7 +14,7 @@
 //     those layers (3 of ResNet-50's 53 convolutions); see docs/engine.md.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, free, matMul2d, reshape, transpose2d, type WasmBackendLike } from './compose.ts';
-import { convGeometry, type ConvGeometry } from './conv-geometry.ts';
+import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
 
 /**
  * Spreads [N, Ho, Wo, C] onto a grid s times finer: value (y, x) goes to (y*sh, x*sw), zeros
