@@ -114,6 +114,35 @@ test('BatchNorm training: batch stats (biased) normalise; running stats move by 
   assert.ok(maxAbsDiff(ev, refEv) < 1e-5);
 });
 
+for (const backend of backends) test(`BatchNorm training gradient (written out) equals autodiff of the plain formula [${backend}]`, async () => {
+  await useBackend(backend);
+  // Reference: moments + arithmetic, differentiated by tfjs's generic gradients. The written-out
+  // gradient must agree to float32 rounding (1e-5 relative to values of order 1).
+  const shape: [number, number, number, number] = [2, 5, 3, 4];
+  const x = tf.tensor4d(normals(120, 21).map((v, i) => v * 1.5 + (i % 4) - 1), shape);
+  const w = tf.tensor4d(normals(120, 22), shape); // weights a non-trivial upstream gradient
+  const g0 = tf.tensor1d(normals(4, 23)), b0 = tf.tensor1d(normals(4, 24));
+  const bn = bnVars(4, 30);
+  const ours = tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const probe: BatchNormVars = { ...bn, gamma: g as tf.Variable, beta: b as tf.Variable };
+    const r = batchNormTrain(xx as tf.Tensor4D, probe);
+    r.stats.mean.dispose();
+    r.stats.unbiasedVar.dispose();
+    return tf.sum(tf.mul(r.y, w));
+  })([x, g0, b0]);
+  const ref = tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+    const y = tf.add(tf.mul(tf.div(tf.sub(xx, mean), tf.sqrt(tf.add(variance, BN_EPS))), g), b);
+    return tf.sum(tf.mul(y, w));
+  })([x, g0, b0]);
+  for (let i = 0; i < 3; i++) {
+    const d = maxAbsDiff(ours[i].dataSync(), ref[i].dataSync());
+    assert.ok(d < 1e-5, `${['dx', 'dgamma', 'dbeta'][i]}: ${d}`);
+  }
+  tf.dispose([x, w, g0, b0, ...ours, ...ref]);
+  await useBackend('cpu');
+});
+
 test('BatchNorm training refuses a single value per channel (unbiased variance undefined), naming the layer', () => {
   const bn = bnVars(2, 1);
   assert.throws(() => batchNormTrain(tf.zeros([1, 1, 1, 2]) as tf.Tensor4D, bn), /test\.bn: .*more than one value/);

@@ -32,20 +32,49 @@ export function batchNormEval(x: tf.Tensor4D, bn: BatchNormVars): tf.Tensor4D {
 }
 
 /**
- * Training-mode BN. Returns the output and the batch statistics for the running update; the
- * statistics are tf.keep()-ed so they survive the tidy scope of tf.variableGrads, and are
- * stop-gradient copies so that committing them never touches the tape.
+ * Training-mode BN. Returns the output and the batch statistics for the running update (kept
+ * tensors, so they survive the tidy scope of tf.variableGrads; they are not on the path to
+ * the loss, so committing them later never involves the tape).
+ *
+ * The gradient is written out (tf.customGrad) instead of left to autodiff of moments +
+ * FusedBatchNorm, whose generic gradient tiles per-channel tensors to full size and
+ * differentiates the mean and the variance as separate nodes. With x^ the normalised input,
+ * k = gamma / sqrt(var + eps) and n = N*H*W values per channel:
+ *   dbeta = sum(dy),  dgamma = sum(dy * x^),  dx = k * (dy - x^ * dgamma/n - dbeta/n)
+ * (the textbook result of differentiating through the batch mean and biased variance).
  */
 export function batchNormTrain(x: tf.Tensor4D, bn: BatchNormVars): { y: tf.Tensor4D; stats: BatchStats } {
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, BN_EPS);
   const n = x.shape[0] * x.shape[1] * x.shape[2];
   if (n < 2) throw new Error(`${bn.name}: training-mode BatchNorm needs more than one value per channel, got input [${x.shape}]`);
+  let mean: tf.Tensor1D | null = null;
+  let variance: tf.Tensor1D | null = null;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, gamma, beta] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const m = tf.moments(xx, [0, 1, 2]);
+    mean = tf.keep(m.mean) as tf.Tensor1D;
+    variance = tf.keep(m.variance) as tf.Tensor1D;
+    const y = tf.batchNorm4d(xx as tf.Tensor4D, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, BN_EPS);
+    save([xx, mean, tf.rsqrt(tf.add(variance, BN_EPS)), gamma]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, smean, rstd, g] = saved;
+        const xhat = tf.mul(tf.sub(sx, smean), rstd);
+        const dbeta = tf.sum(dy, [0, 1, 2]);
+        const dgamma = tf.sum(tf.mul(dy, xhat), [0, 1, 2]);
+        const centred = tf.sub(tf.sub(dy, tf.mul(xhat, tf.div(dgamma, n))), tf.div(dbeta, n));
+        return [tf.mul(centred, tf.mul(g, rstd)), dgamma, dbeta];
+      },
+    };
+  });
+  const y = op(x, bn.gamma, bn.beta) as tf.Tensor4D;
   const stats: BatchStats = {
     bn,
-    mean: tf.keep(tf.clone(mean)) as tf.Tensor1D,
-    unbiasedVar: tf.keep(tf.mul(variance, n / (n - 1))) as tf.Tensor1D,
+    mean: mean!,
+    unbiasedVar: tf.keep(tf.mul(variance!, n / (n - 1))) as tf.Tensor1D,
   };
+  (variance as tf.Tensor1D | null)?.dispose();
   return { y, stats };
 }
 
