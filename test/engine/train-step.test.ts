@@ -50,7 +50,7 @@ async function trainStep(
   if (opts.perturb) for (let i = 0; i < pixels.length; i++) pixels[i] *= 1 + opts.perturb * ((i % 7) - 3);
   const x = tf.tensor4d(pixels, [opts.n, opts.size, opts.size, 3]);
   const labels = Int32Array.from({ length: opts.n }, (_, i) => (3 * i + 1) % classes);
-  let logits = new Float32Array();
+  let logits: Float32Array = new Float32Array();
   let stats: BatchStats[] = [];
   const { value, grads } = tf.variableGrads(() => {
     const r = model.forward(x, { training: true });
