@@ -37,7 +37,7 @@ export interface BatchResult {
 }
 
 /** The message a worker sends back. */
-export type WorkerReply = ({ ok: true } & BatchResult) | { ok: false; id: number; message: string };
+export type WorkerReply = ({ ok: true } & BatchResult) | { ok: false; id: number; message: string } | { closed: true };
 
 export const WORKER_TAG = 'rsb-loader-worker';
 
@@ -89,7 +89,9 @@ if (!isMainThread && parentPort && (workerData as { tag?: string } | null)?.tag 
   const maker = new BatchMaker((workerData as { init: WorkerInit }).init);
   port.on('message', (req: BatchRequest | null) => {
     if (req === null) {
-      void maker.close().then(() => port.close());
+      // Close the shard files, then tell the parent, which terminates the thread (Deno's
+      // parentPort has no close(), so the parent ends it in both runtimes).
+      void maker.close().finally(() => port.postMessage({ closed: true }));
       return;
     }
     maker.make(req).then(

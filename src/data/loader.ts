@@ -106,6 +106,10 @@ class PoolWorker {
   constructor(init: WorkerInit, id: number) {
     this.worker = spawnWorker(init);
     this.worker.on('message', (m: WorkerReply) => {
+      if ('closed' in m) {
+        this.closedAck?.();
+        return;
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -123,13 +127,20 @@ class PoolWorker {
     });
   }
 
-  /** Asks the worker to close its shard files and exit; terminates it if it does not within 5 s. */
+  private closedAck: (() => void) | null = null;
+
+  /** Asks the worker to close its shard files, then ends the thread (after 5 s at the latest). */
   async stop(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage(null);
-    const timer = setTimeout(() => void this.worker.terminate(), 5000);
-    await exited;
-    clearTimeout(timer);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      this.closedAck = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.worker.once('exit', () => this.closedAck?.());
+      this.worker.postMessage(null);
+    });
+    await this.worker.terminate();
   }
 
   request(req: BatchRequest): Promise<BatchResult> {
