@@ -67,10 +67,10 @@ export const profiles: Record<string, Profile> = {
   /** For tests and CI smoke runs: the embedded profile made smaller still (seconds, not minutes). */
   tiny: {
     id: 'tiny',
-    description: 'test-sized: 4 classes, tiny ResNet at 32 px, 2 epochs, batch 16 with sqrt LR scaling',
+    description: 'test-sized: 4 classes, tiny ResNet at 32 px, 3 epochs, batch 16 with sqrt LR scaling',
     arch: 'resnet_tiny',
     epochScale: 1 / 300,
-    minEpochs: 2,
+    minEpochs: 3,
     imageScale: 1 / 7,
     globalBatch: 16,
     lrRule: 'sqrt',

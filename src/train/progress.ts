@@ -42,9 +42,9 @@ export function formatProgress(s: ProgressState, width = 24): string {
 /**
  * A progress reporter for the given stream. On a TTY the bar is redrawn at most every 100 ms;
  * otherwise a plain line is written at most every `plainEverySec` seconds (and always for the
- * last step of an epoch), so logs stay readable.
+ * last step of an epoch), so logs stay readable. RSB_PROGRESS_EVERY=0 prints every step (tests use it).
  */
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, plainEverySec = 10): Progress {
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, plainEverySec = Number(process.env.RSB_PROGRESS_EVERY ?? 10)): Progress {
   const tty = Boolean(stream.isTTY) && !process.env.CI;
   if (tty) {
     const draw = createLogUpdate(stream);

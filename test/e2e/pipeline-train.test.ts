@@ -1,0 +1,91 @@
+// End to end through the orchestrator, on the test-sized profile:
+//   pipeline.ts --target eval:a1 (tiny dataset, tiny ResNet, 3 epochs) is killed with
+//   SIGKILL (whole process group) during epoch 2; the rerun resumes from the start of
+//   epoch 2 and its final metrics and weights equal an uninterrupted run's (same seed);
+//   eval prints top-1/top-5; a third run is a no-op.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { train } from '../../src/train/loop.ts';
+import { getProfile } from '../../src/pipeline/profiles.ts';
+import { getRecipe } from '../../recipes/index.ts';
+import { readEpochs } from '../../src/train/metrics.ts';
+import { loadCheckpoint } from '../../src/train/checkpoint.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const quiet = { update() {}, log() {}, done() {} };
+
+/** Every published output folder of the store holding `file`. */
+function outputsWith(cache: string, file: string): string[] {
+  return readdirSync(cache)
+    .map((k) => join(cache, k, 'out'))
+    .filter((d) => existsSync(join(d, file)));
+}
+
+/** Runs the pipeline; with `killAt`, SIGKILLs its process group when a line matches. */
+function runPipeline(args: string[], killAt?: RegExp): Promise<{ code: number | null; signal: string | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [tsx, 'pipeline.ts', ...args], {
+      cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RSB_PROGRESS_EVERY: '0', CI: '1' },
+    });
+    let out = '';
+    let killed = false;
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (killAt && !killed && killAt.test(out)) {
+        killed = true;
+        process.kill(-child.pid!, 'SIGKILL');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+test('pipeline eval:a1 survives kill -9 in epoch 2 and matches an uninterrupted run', { timeout: 300_000 }, async () => {
+  const tmp = mkdtempSync(join(os.tmpdir(), 'rsb-e2e-'));
+  const cache = join(tmp, 'cache');
+  const args = ['--target', 'eval:a1', '--profile', 'tiny', '--set', 'backend=wasm', '--cache-dir', cache, '--plain'];
+  try {
+    const first = await runPipeline(args, /\[train:a1\] epoch 2\/3 step 1\/3/);
+    assert.equal(first.signal, 'SIGKILL', first.out.slice(-2000));
+    assert.ok(first.out.includes('[train:a1] epoch 1/3: loss'), 'epoch 1 completed before the kill');
+    assert.deepEqual(outputsWith(cache, 'run.json'), [], 'a killed train stage publishes nothing');
+
+    const second = await runPipeline(args);
+    assert.equal(second.code, 0, second.out.slice(-3000));
+    assert.match(second.out, /resuming from .*checkpoint\.bin: epoch 2, update 0 of 3/);
+    assert.match(second.out, /eval a1: top-1 \d+\.\d+ %, top-5 \d+\.\d+ %/);
+
+    // The uninterrupted reference, in this process, on the dataset the pipeline prepared.
+    const [prepared] = outputsWith(cache, 'dataset.json');
+    const [trained] = outputsWith(cache, 'model.ckpt');
+    const ref = join(tmp, 'ref');
+    await train({
+      stage: 'train:a1', recipe: getRecipe('a1'), profile: getProfile('tiny'), dataDir: prepared, outDir: ref,
+      workDir: join(ref, '.work'), devices: 1, backend: 'wasm', progress: quiet, log: () => {},
+    });
+    const strip = (file: string) => readEpochs(file).map(({ imagesPerSec, elapsed, ...rest }) => rest);
+    const resumed = strip(join(trained, 'metrics.jsonl'));
+    assert.equal(resumed.length, 3);
+    assert.deepEqual(resumed, strip(join(ref, 'metrics.jsonl')), 'per-epoch loss, LR, top-1 and counts equal the uninterrupted run');
+    const a = loadCheckpoint(join(trained, 'model.ckpt'))!, b = loadCheckpoint(join(ref, 'model.ckpt'))!;
+    for (const [name, t] of a.tensors) assert.deepEqual(t.data, b.tensors.get(name)!.data, `weights ${name}`);
+
+    // Everything cached now: the same command only reports.
+    const t0 = performance.now();
+    const third = spawnSync(process.execPath, [tsx, 'pipeline.ts', ...args], { cwd: root, encoding: 'utf8' });
+    assert.equal(third.status, 0, third.stderr);
+    assert.doesNotMatch(third.stdout + third.stderr, /\[train:a1\]|\[eval:a1\]/, 'no stage ran');
+    console.log(`no-op rerun: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
