@@ -23,6 +23,11 @@ export interface DecodeOptions {
   shrink?: number;
   /** the full (oriented) size when already known from probeSize, needed to shrink */
   fullSize?: { width: number; height: number };
+  /**
+   * decode only this region of the displayed picture (needs fullSize; not with shrink).
+   * libjpeg stops after the region's last row, and less is copied around.
+   */
+  region?: { left: number; top: number; width: number; height: number };
   /** names the image in error messages (a file name or shard position) */
   what?: string;
 }
@@ -38,6 +43,15 @@ export async function decodeRgb(bytes: Uint8Array, opts: DecodeOptions = {}): Pr
   if (![1, 2, 4, 8].includes(shrink)) throw new RangeError(`${what}: shrink must be 1, 2, 4 or 8, got ${shrink}`);
   let pipeline = sharp(bytes, { failOn: 'error' }).autoOrient();
   let full = opts.fullSize;
+  if (opts.region) {
+    const r = opts.region;
+    if (shrink > 1) throw new RangeError(`${what}: region and shrink cannot be combined`);
+    if (!full || r.left < 0 || r.top < 0 || r.width < 1 || r.height < 1 || r.left + r.width > full.width || r.top + r.height > full.height) {
+      throw new RangeError(`${what}: region ${JSON.stringify(r)} is not inside the picture (${full ? `${full.width}x${full.height}` : 'size unknown'})`);
+    }
+    // After autoOrient, so the region is in displayed coordinates.
+    if (r.left !== 0 || r.top !== 0 || r.width !== full.width || r.height !== full.height) pipeline = pipeline.extract(r);
+  }
   if (shrink > 1) {
     if (!full) throw new RangeError(`${what}: shrink-on-load needs the full size (probeSize)`);
     // Asking for exactly floor(size / k) lets libjpeg's DCT scaling do nearly all of it.

@@ -47,20 +47,25 @@ export async function trainImage(jpeg: Uint8Array, opts: TrainTransformOptions, 
   let box: CropBox;
   if (probed) {
     // The crop is chosen on the full picture, then mapped onto what the decoder returns.
-    const full = rrcParams(probed.width, probed.height, opts.scale, opts.ratio, rng);
+    const full = nonEmpty(rrcParams(probed.width, probed.height, opts.scale, opts.ratio, rng), probed.width, probed.height);
     const k = opts.shrinkOnLoad ? shrinkFor(full.w, full.h, S, S) : 1;
-    img = await decodeRgb(jpeg, { shrink: k, fullSize: probed, what });
-    if (k === 1 && (img.width !== probed.width || img.height !== probed.height)) {
-      throw new Error(`${what ?? 'image'}: header says ${probed.width}x${probed.height} but it decodes to ${img.width}x${img.height}`);
+    if (k === 1) {
+      // Decode just the box: the decoder stops after its last row and copies less.
+      const region = { left: full.j, top: full.i, width: full.w, height: full.h };
+      img = await decodeRgb(jpeg, { region, fullSize: probed, what });
+      if (img.width !== region.width || img.height !== region.height) {
+        throw new Error(`${what ?? 'image'}: header says ${probed.width}x${probed.height} but the decoded crop is ${img.width}x${img.height}`);
+      }
+      box = { i: 0, j: 0, h: img.height, w: img.width };
+    } else {
+      img = await decodeRgb(jpeg, { shrink: k, fullSize: probed, what });
+      box = scaleBox(full, img.width / probed.width, img.height / probed.height, img);
     }
-    box = k === 1 ? full : scaleBox(full, img.width / probed.width, img.height / probed.height, img);
   } else {
     // Not a plain JPEG (PNG behind a .JPEG name, odd headers): decode, then choose.
     img = await decodeRgb(jpeg, { what });
-    box = rrcParams(img.width, img.height, opts.scale, opts.ratio, rng);
+    box = nonEmpty(rrcParams(img.width, img.height, opts.scale, opts.ratio, rng), img.width, img.height);
   }
-  // Images of a few pixels can round to an empty box (timm would fail in the resize).
-  if (box.w < 1 || box.h < 1) box = { i: Math.min(box.i, img.height - 1), j: Math.min(box.j, img.width - 1), h: Math.max(1, box.h), w: Math.max(1, box.w) };
   const filter = opts.interpolation === 'random' ? rng.choice(BOTH) : opts.interpolation;
   let out = resizeCrop(img, box, S, S, filter);
   if (opts.hflip > 0 && rng.random() < opts.hflip) flipHorizontal(out);
@@ -84,6 +89,12 @@ export async function evalImage(jpeg: Uint8Array, opts: EvalTransformOptions, wh
   const [rh, rw] = g.resizeHW;
   const resized = resize(img, rw, rh, opts.interpolation);
   return resizeCrop(resized, { i: g.cropTopLeft[0], j: g.cropTopLeft[1], h: S, w: S }, S, S, opts.interpolation);
+}
+
+/** Images of a few pixels can round to an empty box (timm would fail in the resize): widen to 1. */
+function nonEmpty(b: CropBox, width: number, height: number): CropBox {
+  if (b.w >= 1 && b.h >= 1) return b;
+  return { i: Math.min(b.i, height - 1), j: Math.min(b.j, width - 1), h: Math.max(1, b.h), w: Math.max(1, b.w) };
 }
 
 function scaleBox(b: CropBox, sx: number, sy: number, img: RgbImage): CropBox {

@@ -172,7 +172,7 @@ function vpass(): Code {
   return func(8, [[8, I32], [8, V128]], forLoop(y, get(outH), perRow));
 }
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const sig = [0x60, ...uleb(8), ...Array(8).fill(I32), 0]; // (i32 x 8) -> ()
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
