@@ -102,3 +102,19 @@ test('shrink-on-load decodes at 1/k of the size and stays close to a full decode
   assert.equal(shrinkFor(1800, 1000, 224, 224), 2);
   assert.equal(shrinkFor(4000, 3600, 224, 224), 8);
 });
+
+test('decoding a region gives exactly that part of the full decode, in displayed coordinates', async () => {
+  for (const orientation of [1, 6, 3]) {
+    const bytes = await raw().jpeg({ quality: 90 }).withMetadata({ orientation }).toBuffer();
+    const size = probeSize(bytes)!;
+    const whole = await decodeRgb(bytes);
+    const region = { left: 7, top: 5, width: 21, height: 17 };
+    const part = await decodeRgb(bytes, { region, fullSize: size });
+    assert.deepEqual([part.width, part.height, part.fullWidth, part.fullHeight], [21, 17, size.width, size.height]);
+    for (let y = 0; y < 17; y++) {
+      const want = whole.data.subarray(((y + 5) * whole.width + 7) * 3, ((y + 5) * whole.width + 28) * 3);
+      assert.deepEqual(part.data.subarray(y * 21 * 3, (y + 1) * 21 * 3), want, `orientation ${orientation}, row ${y}`);
+    }
+  }
+  await assert.rejects(decodeRgb(await raw().jpeg().toBuffer(), { region: { left: 60, top: 0, width: 10, height: 10 }, fullSize: { width: W, height: H }, what: 'x.JPEG' }), /x\.JPEG: region .* is not inside the picture \(64x48\)/);
+});

@@ -7,7 +7,8 @@ import sharp from 'sharp';
 import {
   trainSample, evalSample, trainImage, trainOptions, evalOptions, trainOptionsFromRecipe, evalOptionsFromRecipe, decodeRgb, evalTransform,
 } from '../../src/data/transforms/index.ts';
-import { resize } from '../../src/data/transforms/resample.ts';
+import { resize, resizeCrop } from '../../src/data/transforms/resample.ts';
+import { rrcParams } from '../../src/data/transforms/rrc.ts';
 import { a1, a3 } from '../../recipes/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { testImage, toJpeg, meanAbsDiff } from './helpers.ts';
@@ -23,6 +24,16 @@ test('trainSample gives S*S*3 bytes, the same for the same stream and different 
   assert.equal(a.length, S * S * 3);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
+});
+
+test('decoding only the crop box gives the same pixels as cropping the full decode', async () => {
+  const jpeg = await toJpeg(testImage(200, 150, 4), 90);
+  const opts = trainOptions({ size: S, randAugment: null, hflip: 0, interpolation: 'bicubic', shrinkOnLoad: false });
+  for (let k = 0; k < 5; k++) {
+    const got = await trainImage(jpeg, opts, new Rng(8, k));
+    const box = rrcParams(200, 150, opts.scale, opts.ratio, new Rng(8, k));
+    assert.deepEqual(got.data, resizeCrop(await decodeRgb(jpeg), box, S, S, 'bicubic').data, `sample ${k}`);
+  }
 });
 
 test('a PNG behind a .JPEG name goes through decode-then-crop and works', async () => {
