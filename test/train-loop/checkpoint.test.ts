@@ -61,9 +61,13 @@ test('profiles: imagenet is the recipe unscaled; embedded follows its stated rul
   assert.equal(e.epochs, 15);
   assert.equal(e.warmupEpochs, 5 * 15 / 600);
   assert.equal(e.trainSize, 56);
-  // sqrt rule: 5e-3 * sqrt(64 / 2048)
-  assert.ok(Math.abs(e.lr - 5e-3 * Math.sqrt(64 / 2048)) < 1e-15);
+  // embedded keeps the peak LR (rule 'none'); the tiny test profile uses the sqrt rule.
+  assert.equal(e.lr, 5e-3);
   assert.equal(e.rules.length, 4);
+  assert.match(e.rules[3], /\(none rule\)/);
+  const t = scaleRecipe(a1, getProfile('tiny'));
+  assert.ok(Math.abs(t.lr - 5e-3 * Math.sqrt(16 / 2048)) < 1e-15, `sqrt rule: ${t.lr}`);
+  assert.ok(Math.abs(t.warmupLr - 1e-4 * Math.sqrt(16 / 2048)) < 1e-15);
   const a3 = scaleRecipe({ ...a1, epochs: 100, trainSize: 160, lr: 8e-3 }, getProfile('embedded'));
   assert.equal(a3.trainSize, 40);
   assert.equal(a3.testSize, 56);

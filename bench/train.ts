@@ -1,0 +1,91 @@
+// npm run bench -- train [--backend wasm] [--updates 3] [--only embedded,resnet50-128,resnet50-224] [--workers 1,2]
+//
+// Training throughput (images/s) per data-parallel worker count: forward + backward over the
+// micro-batches of a global batch, gradient all-reduce across workers, LAMB step, weight
+// broadcast. Pixels and targets are synthetic (the data loader is measured by `bench data`),
+// so this isolates the compute and the parallel machinery. Prints a table, then one JSON line.
+// Figures measured on a shared or loaded machine are indicative only.
+import { availableParallelism, cpus } from 'node:os';
+import { selectBackend } from '../src/engine/backend.ts';
+import { createReplicas } from '../src/engine/parallel.ts';
+import { createResNet } from '../src/model/resnet.ts';
+import type { ResNetArchName } from '../src/model/resnet-archs.ts';
+import { createOptimizer } from '../src/train/optimizer.ts';
+import { tf } from '../src/model/tf.ts';
+import { Rng } from '../src/util/rng.ts';
+import type { MicroBatch, StepConfig } from '../src/train/step.ts';
+import { getProfile } from '../src/pipeline/profiles.ts';
+
+interface Config { name: string; arch: ResNetArchName; size: number; classes: number; globalBatch: number; microBatch: number; pytorch2Threads: number | null }
+
+const embedded = getProfile('embedded');
+const CONFIGS: Config[] = [
+  // The embedded profile as the README command trains it (A1: 56 px, batch 64 in micro-batches of 32).
+  { name: 'embedded', arch: embedded.arch as ResNetArchName, size: 56, classes: embedded.dataset.classes, globalBatch: embedded.globalBatch!, microBatch: embedded.microBatch, pytorch2Threads: null },
+  // PyTorch 1.13 CPU, 2 threads, on the project's 2-core reference machine (issue 5): 16.0 and 4.3 images/s.
+  { name: 'resnet50-128', arch: 'resnet50', size: 128, classes: 1000, globalBatch: 16, microBatch: 8, pytorch2Threads: 16.0 },
+  { name: 'resnet50-224', arch: 'resnet50', size: 224, classes: 1000, globalBatch: 8, microBatch: 4, pytorch2Threads: 4.3 },
+];
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
+}
+
+function microBatches(c: Config, epoch: number): MicroBatch[] {
+  const rng = new Rng(1, epoch);
+  return Array.from({ length: c.globalBatch / c.microBatch }, (_, j) => {
+    const n = c.microBatch;
+    const images = new Uint8Array(n * c.size * c.size * 3);
+    for (let k = 0; k < images.length; k++) images[k] = rng.nextUint32() & 255;
+    const targets = new Float32Array(n * c.classes);
+    for (let i = 0; i < n; i++) targets[i * c.classes + rng.randint(0, c.classes - 1)] = 1;
+    return { epoch, n, height: c.size, width: c.size, images, targets, positions: Int32Array.from({ length: n }, (_, i) => j * n + i) };
+  });
+}
+
+async function measure(c: Config, workers: number, updates: number, backend: 'wasm' | 'cpu' | 'tensorflow'): Promise<number> {
+  const model = createResNet(c.arch, { numClasses: c.classes, dropPathRate: 0.05 });
+  const opt = await createOptimizer({ name: 'lamb', weightDecay: 0.01, weightDecayExempt: '1d-and-bias', betas: [0.9, 0.999], eps: 1e-6, maxGradNorm: 1 }, model.parameters.map((p) => ({ name: p.name, variable: p.variable })));
+  const step: StepConfig = { numClasses: c.classes, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], loss: { kind: 'bce', targetThreshold: 0.2 }, seed: 0 };
+  const replicas = await createReplicas(workers, { backend, arch: c.arch, modelOptions: { numClasses: c.classes, dropPathRate: 0.05 }, step }, model);
+  try {
+    await replicas.syncAll(model);
+    let t0 = 0;
+    for (let u = 0; u <= updates; u++) {
+      if (u === 1) t0 = performance.now(); // update 0 warms up (kernel setup, first allocations)
+      const g = await replicas.gradients(model, microBatches(c, u));
+      const grads: Record<string, tf.Tensor> = {};
+      model.parameters.forEach((p, i) => { grads[p.name] = tf.div(g.grads[i], g.samples); g.grads[i].dispose(); });
+      opt.step(grads, 1e-3);
+      for (const t of Object.values(grads)) t.dispose();
+    }
+    return (updates * c.globalBatch) / ((performance.now() - t0) / 1000);
+  } finally {
+    await replicas.close();
+    opt.dispose();
+    model.dispose();
+  }
+}
+
+const backendChoice = arg('backend', 'wasm') as 'wasm' | 'cpu' | 'tensorflow';
+const updates = Number(arg('updates', '3'));
+const only = arg('only', CONFIGS.map((c) => c.name).join(',')).split(',');
+const workerCounts = arg('workers', '1,2').split(',').map(Number);
+const be = await selectBackend(backendChoice, { log: () => {} });
+const rows: { config: string; arch: string; size: number; workers: number; imagesPerSec: number; speedup: number | null; vsPytorch: number | null }[] = [];
+for (const c of CONFIGS.filter((x) => only.includes(x.name))) {
+  let base: number | null = null;
+  for (const w of workerCounts) {
+    const ips = await measure(c, w, updates, be.name);
+    base ??= ips;
+    rows.push({ config: c.name, arch: c.arch, size: c.size, workers: w, imagesPerSec: ips, speedup: ips / base, vsPytorch: c.pytorch2Threads ? ips / c.pytorch2Threads : null });
+    process.stderr.write(`${c.name} x${w}: ${ips.toFixed(2)} images/s\n`);
+  }
+}
+console.log(`backend ${be.name}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${updates} timed updates after 1 warm-up; synthetic pixels, data loading excluded`);
+console.log('config         arch          px  workers  images/s  speedup  vs PyTorch 2 threads');
+for (const r of rows) {
+  console.log(`${r.config.padEnd(14)} ${r.arch.padEnd(12)} ${String(r.size).padStart(4)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(2).padStart(8)}  ${(r.speedup ?? 1).toFixed(2).padStart(7)}  ${r.vsPytorch === null ? '-' : (100 * r.vsPytorch).toFixed(0) + ' %'}`);
+}
+console.log(JSON.stringify({ bench: 'train', backend: be.name, cores: availableParallelism(), updates, rows }));
