@@ -7,6 +7,7 @@ import {
   parseRandAugment, augmentOp, noisyMagnitude, RandAugment, INCREASING_OPS, LEVEL_FNS, applyOp, fillFromMean, type OpSettings,
 } from '../../src/data/transforms/randaugment.ts';
 import { ReplaySource } from '../../src/data/transforms/random-source.ts';
+import { affine } from '../../src/data/transforms/geometric.ts';
 import { IMAGENET_MEAN } from '../../src/data/transforms/normalize.ts';
 import { filledImage, makeImage } from '../../src/data/transforms/image.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -169,4 +170,18 @@ test('rotation by 90 degrees on a square image moves every pixel exactly (counte
   }
   const half = applyOp(img, 'Rotate', [180], 'bicubic', FILL).data;
   assert.equal(half[0], img.data[(n * n - 1) * 3]);
+});
+
+test('the row-constant affine shortcut equals the general per-pixel loop', () => {
+  const img = randomImage(37, 29, 5);
+  const rng = new Rng(21);
+  for (let k = 0; k < 60; k++) {
+    const m = [rng.uniform(0.5, 1.5), rng.uniform(-0.4, 0.4), rng.uniform(-12, 12), 0, rng.uniform(0.7, 1.3), rng.uniform(-9, 9)] as const;
+    const whole = [1, 0, Math.round(m[2]), 0, 1, Math.round(m[5])] as const; // integer shifts hit the zero-offset paths
+    for (const mm of [m, whole]) {
+      for (const f of ['bilinear', 'bicubic'] as const) {
+        assert.deepEqual(affine(img, mm, f, FILL).data, affine(img, mm, f, FILL, { general: true }).data, `${f} ${mm.join(',')}`);
+      }
+    }
+  }
 });

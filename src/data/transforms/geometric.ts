@@ -12,11 +12,19 @@ export type Rgb = readonly [number, number, number];
 /** (a, b, c, d, e, f): input x = a*x + b*y + c, input y = d*x + e*y + f. */
 export type AffineMatrix = readonly [number, number, number, number, number, number];
 
-export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, fill: Rgb): RgbImage {
+/** `general: true` skips the row-constant shortcut (tests compare the two). */
+export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, fill: Rgb, opts: { general?: boolean } = {}): RgbImage {
   const { width: w, height: h, data: src } = img;
   const out = filledImage(w, h, fill);
   const d = out.data;
   const [a, b, c, dd, e, f] = m;
+  // Shears along x and translations keep each output row on one input row (d = 0):
+  // the row's interpolation set-up is then done once per row (same numbers, so the same
+  // result as the general loop).
+  if (dd === 0 && !opts.general) {
+    affineRowConstant(src, w, h, m, filter, d);
+    return out;
+  }
   // One loop per filter so the sampler is a direct (inlinable) call.
   if (filter === 'bilinear') {
     for (let y = 0; y < h; y++) {
@@ -43,6 +51,74 @@ export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, f
     }
   }
   return out;
+}
+
+/** The d = 0 case of `affine`: yin = e*yc + f is the same for a whole output row. */
+function affineRowConstant(src: Uint8Array, w: number, h: number, m: AffineMatrix, filter: ResampleFilter, out: Uint8Array): void {
+  const [a, b, c, , e, f] = m;
+  const stride = w * 3;
+  const cubicFilter = filter === 'bicubic';
+  for (let y = 0; y < h; y++) {
+    const yc = y + 0.5;
+    const yin = e * yc + f; // = 0 * xc + e * yc + f exactly
+    if (yin < 0 || yin >= h) continue; // the whole row keeps the fill colour
+    const yy = yin - 0.5;
+    const yf = Math.floor(yy);
+    const dy = yy - yf;
+    // Input rows the filter reads and whether each exists (Pillow's edge rules).
+    const top = cubicFilter ? yf - 1 : yf;
+    const r0 = clampX(top, h) * stride;
+    const ok1 = top + 1 >= 0 && top + 1 < h, ok2 = top + 2 >= 0 && top + 2 < h, ok3 = top + 3 >= 0 && top + 3 < h;
+    const r1 = (top + 1) * stride, r2 = (top + 2) * stride, r3 = (top + 3) * stride;
+    const bc = b * yc;
+    let o = y * stride;
+    for (let x = 0; x < w; x++, o += 3) {
+      const xin = a * (x + 0.5) + bc + c;
+      if (xin < 0 || xin >= w) continue;
+      const xx = xin - 0.5;
+      const xf = Math.floor(xx);
+      const dx = xx - xf;
+      if (!cubicFilter) {
+        const x0 = clampX(xf, w) * 3, x1 = clampX(xf + 1, w) * 3;
+        for (let ch = 0; ch < 3; ch++) {
+          const a0 = src[r0 + x0 + ch], a1 = src[r0 + x1 + ch];
+          const v1 = a0 + (a1 - a0) * dx;
+          let v2 = v1;
+          if (ok1) {
+            const b0 = src[r1 + x0 + ch], b1 = src[r1 + x1 + ch];
+            v2 = b0 + (b1 - b0) * dx;
+          }
+          out[o + ch] = Math.trunc(v1 + (v2 - v1) * dy);
+        }
+        continue;
+      }
+      const x0 = clampX(xf - 1, w) * 3, x1 = clampX(xf, w) * 3, x2 = clampX(xf + 1, w) * 3, x3 = clampX(xf + 2, w) * 3;
+      for (let ch = 0; ch < 3; ch++) {
+        let v: number;
+        if (dy === 0) {
+          // only the row at yf matters (a zero offset returns the second sample)
+          const r = r1 + ch;
+          v = dx === 0 ? src[r + x1] : cubic(src[r + x0], src[r + x1], src[r + x2], src[r + x3], dx);
+        } else {
+          let v1: number, v2: number, v3: number, v4: number;
+          if (dx === 0) {
+            const col = x1 + ch;
+            v1 = src[r0 + col];
+            v2 = ok1 ? src[r1 + col] : v1;
+            v3 = ok2 ? src[r2 + col] : v2;
+            v4 = ok3 ? src[r3 + col] : v3;
+          } else {
+            v1 = cubic(src[r0 + x0 + ch], src[r0 + x1 + ch], src[r0 + x2 + ch], src[r0 + x3 + ch], dx);
+            v2 = ok1 ? cubic(src[r1 + x0 + ch], src[r1 + x1 + ch], src[r1 + x2 + ch], src[r1 + x3 + ch], dx) : v1;
+            v3 = ok2 ? cubic(src[r2 + x0 + ch], src[r2 + x1 + ch], src[r2 + x2 + ch], src[r2 + x3 + ch], dx) : v2;
+            v4 = ok3 ? cubic(src[r3 + x0 + ch], src[r3 + x1 + ch], src[r3 + x2 + ch], src[r3 + x3 + ch], dx) : v3;
+          }
+          v = cubic(v1, v2, v3, v4, dy);
+        }
+        out[o + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+      }
+    }
+  }
 }
 
 function clampX(x: number, w: number): number {
