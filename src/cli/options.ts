@@ -17,6 +17,7 @@ export interface RunFlags {
   profile?: string;
   set: string[];
   plain?: boolean;
+  timing?: boolean;
 }
 
 export type Invocation =
@@ -65,6 +66,7 @@ export function buildProgram(
     .option('--profile <name>', 'graph profile, passed to the graph module (e.g. a small smoke run)')
     .option('--set <name=value>', 'graph-specific switch passed to the graph module (repeatable)', collect, [])
     .option('--plain', 'plain line output even on a terminal')
+    .option('--timing', 'print where the time went (start-up vs the graph\'s own work) on stderr')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err })

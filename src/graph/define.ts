@@ -4,6 +4,7 @@
 // name the stage and the problem: duplicate ids, unknown upstream ids (with a did-you-mean),
 // cycles (naming every stage on the cycle), params that fail their schema (naming the JSON
 // path and the expected type) and scripts that do not exist.
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { existsSync } from 'node:fs';
 import { isAbsolute, normalize, resolve } from 'node:path';
@@ -47,6 +48,8 @@ export interface GraphBuildOptions {
 export interface GraphModule {
   buildGraph(opts: GraphBuildOptions): Graph | Promise<Graph>;
 }
+
+const DeclCheck = TypeCompiler.Compile(StageDecl);
 
 function rootPath(root: string | URL): string {
   if (root instanceof URL) return fileURLToPath(root);
@@ -122,8 +125,8 @@ export function defineGraph(spec: GraphSpec): Graph {
   const root = rootPath(spec.root);
   const stages = new Map<string, Stage>();
   for (const [i, decl] of spec.stages.entries()) {
-    if (!Value.Check(StageDecl, decl)) {
-      const e = [...Value.Errors(StageDecl, decl)][0];
+    if (!DeclCheck.Check(decl)) {
+      const e = [...DeclCheck.Errors(decl)][0];
       const name = (decl as { id?: unknown })?.id;
       throw new GraphError(
         `stage ${typeof name === 'string' ? name : `#${i}`}: invalid declaration at ${e?.path || '/'}: ${e?.message}`,

@@ -2,7 +2,7 @@
 // successful (or reused) run and every part that key was built from. They are local to a clone
 // and used only to explain what changed; they never decide a cache hit.
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputDetail, KeyParts } from './key.ts';
@@ -21,6 +21,8 @@ export const RunRecord = Type.Object({
 });
 export type RunRecord = Static<typeof RunRecord>;
 
+const RecordCheck = TypeCompiler.Compile(RunRecord);
+
 /** Stage ids hold ':' and may hold '/'-like characters; file names get a reversible encoding. */
 export function recordFileName(stage: string): string {
   return `${encodeURIComponent(stage)}.json`;
@@ -36,7 +38,7 @@ export class RunRecords {
     } catch {
       return undefined;
     }
-    return Value.Check(RunRecord, raw) ? raw : undefined;
+    return RecordCheck.Check(raw) ? raw : undefined;
   }
 
   write(rec: RunRecord): void {

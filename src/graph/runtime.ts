@@ -23,12 +23,14 @@ export function currentRuntime(): Runtime {
       command: (script, args) => [exe, 'run', '-A', script, ...args],
     };
   }
-  const tsx = import.meta.resolve('tsx');
+  let tsx: string | undefined; // resolved on first use: a no-op run never needs it
   return {
     name: 'node',
     version: process.versions.node,
     // .js/.mjs scripts need no loader; everything else goes through tsx.
     command: (script, args) =>
-      /\.m?js$/.test(script) ? [process.execPath, script, ...args] : [process.execPath, '--import', tsx, script, ...args],
+      /\.m?js$/.test(script)
+        ? [process.execPath, script, ...args]
+        : [process.execPath, '--import', (tsx ??= import.meta.resolve('tsx')), script, ...args],
   };
 }

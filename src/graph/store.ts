@@ -6,10 +6,10 @@
 // lists every output file with its size and sha256; an entry whose files no longer match it
 // (edited, truncated, extra or missing files) is a miss and gets recomputed, never reused.
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { combineFiles, hashFolder, listFiles, type HashedFile, type HashMemo } from './hash.ts';
+import { combineFiles, hashFolder, type HashedFile, type HashMemo } from './hash.ts';
 
 export const Manifest = Type.Object({
   version: Type.Literal(1),
@@ -23,6 +23,27 @@ export const Manifest = Type.Object({
   durationMs: Type.Number(),
 });
 export type Manifest = Static<typeof Manifest>;
+
+/** Compiled once: a no-op run checks every manifest of the graph. */
+const ManifestCheck = TypeCompiler.Compile(Manifest);
+
+/**
+ * Files under an entry's out/ folder, relative and sorted. Synchronous, because entries are
+ * small and this is the hot path of a no-op run; a flat folder (the usual case) costs one
+ * readdir without file types.
+ */
+function listEntryFiles(dir: string, flat: boolean): string[] {
+  if (flat) return readdirSync(dir).sort();
+  const out: string[] = [];
+  const walk = (d: string, prefix: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
+      else out.push(`${prefix}${e.name}`);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
 
 export type Verdict = { ok: true; manifest: Manifest } | { ok: false; problem: string; absent?: boolean };
 
@@ -51,10 +72,16 @@ export class Store {
   /** Reads an entry's manifest; `undefined` when the entry does not exist. */
   readManifest(key: string): Manifest | { problem: string } | undefined {
     const file = join(this.entryDir(key), 'manifest.json');
-    if (!existsSync(file)) return undefined;
+    let text: string;
     try {
-      const raw = JSON.parse(readFileSync(file, 'utf8'));
-      if (Value.Check(Manifest, raw) && raw.key === key) return raw;
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return { problem: `${file}: ${(e as Error).message}` };
+    }
+    try {
+      const raw = JSON.parse(text);
+      if (ManifestCheck.Check(raw) && raw.key === key) return raw;
       return { problem: `${file} is not a valid manifest for this key` };
     } catch (e) {
       return { problem: `${file}: ${(e as Error).message}` };
@@ -73,7 +100,8 @@ export class Store {
     const out = this.outDir(key);
     let present: string[];
     try {
-      present = await listFiles(out);
+      // A subfolder name in a flat listing shows up as an unlisted "file": still a mismatch.
+      present = listEntryFiles(out, m.files.every((f) => !f.path.includes('/')));
     } catch {
       return { ok: false, problem: `its output folder ${out} is missing` };
     }
