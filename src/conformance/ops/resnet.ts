@@ -1,6 +1,8 @@
 // Golden adapter for `resnet`: a tiny timm ResNet run eval-mode, then train-mode with the BCE
 // loss and backward, on the backend the harness names (cpu or wasm). See the goldens README.
 //
+// The loss is the pipeline's own (src/train/bce.ts), so this case checks model + loss + backward
+// together, as a training step runs them.
 // Checks: eval logits, stem max-pool output and pooled features (eval), train logits, the loss,
 // every BN buffer after the one train forward, and the gradients of the named weights
 // (transposed back to PyTorch layout). A failing backward (e.g. a kernel the wasm backend lacks)
@@ -12,6 +14,7 @@ import type { OpContext } from '../registry.ts';
 import { selectBackend, parseBackendChoice } from '../../engine/backend.ts';
 import { createResNet, importTimmState, readSafetensors, tf, type BatchStats, type ResNet } from '../../model/index.ts';
 import { toTimmLayout } from '../../model/layout.ts';
+import { binaryCrossEntropy } from '../../train/bce.ts';
 
 interface ResnetParams {
   resnet_kwargs: { block: string; layers: number[]; channels: number[]; num_classes: number; stem_width: number; zero_init_last: boolean };
@@ -19,26 +22,6 @@ interface ResnetParams {
   state_dict_overrides_file: string | null;
   loss: { smoothing: number; target_threshold: number | null };
   grad_names: string[];
-}
-
-/**
- * timm's BinaryCrossEntropy on class indices, mean over batch x classes: one-hot smoothed to
- * off = s/C, on = 1 - s + off, then binarised at the threshold when one is set.
- * Written out here from the formula (the goldens README), independent of src/train.
- */
-function bceLoss(logits: tf.Tensor2D, target: Float64Array, smoothing: number, threshold: number | null): tf.Scalar {
-  const [n, c] = logits.shape;
-  const off = smoothing / c, on = 1 - smoothing + off;
-  const t = new Float32Array(n * c);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < c; j++) {
-      const v = j === target[i] ? on : off;
-      t[i * c + j] = threshold === null ? v : v > threshold ? 1 : 0;
-    }
-  }
-  const tt = tf.tensor2d(t, [n, c]);
-  // Stable BCE-with-logits: max(x, 0) - x*t + log(1 + exp(-|x|)).
-  return tf.mean(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, tt)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))))) as tf.Scalar;
 }
 
 /** NHWC data -> NCHW order, to compare with timm's feature maps. */
@@ -80,7 +63,9 @@ export async function run(c: GoldenCase, ctx: OpContext): Promise<Check[]> {
   const checks: Check[] = [];
   const model = loadModel(p, ctx.caseDir);
   const xin = decodeTensor(c.inputs.x_nhwc, 'inputs.x_nhwc');
-  const target = decodeTensor(c.inputs.target, 'inputs.target').data as Float64Array;
+  const target = Int32Array.from(decodeTensor(c.inputs.target, 'inputs.target').data);
+  // The training loss (src/train/bce.ts, timm's BinaryCrossEntropy) with this case's settings.
+  const loss = (logits: tf.Tensor2D) => binaryCrossEntropy(logits, target, { smoothing: p.loss.smoothing, targetThreshold: p.loss.target_threshold });
   const x = tf.tensor4d(xin.data as Float32Array, xin.shape as [number, number, number, number]);
   try {
     // 1. Eval-mode forward with the running stats.
@@ -102,7 +87,7 @@ export async function run(c: GoldenCase, ctx: OpContext): Promise<Check[]> {
         const f = model.forward(x, { training: true });
         stats = f.batchStats;
         logitsTrain = f.logits.dataSync() as Float32Array;
-        return bceLoss(f.logits, target, p.loss.smoothing, p.loss.target_threshold);
+        return loss(f.logits);
       }, model.trainableVariables);
       lossValue = (await r.value.data())[0];
       grads = r.grads;
@@ -114,7 +99,7 @@ export async function run(c: GoldenCase, ctx: OpContext): Promise<Check[]> {
       const f = model.forward(x, { training: true });
       stats = f.batchStats;
       logitsTrain = await f.logits.data() as Float32Array;
-      const l = bceLoss(f.logits, target, p.loss.smoothing, p.loss.target_threshold);
+      const l = loss(f.logits);
       lossValue = (await l.data())[0];
       tf.dispose([f.logits, l]);
     }
