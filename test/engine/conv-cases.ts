@@ -25,6 +25,8 @@ export const CONV_CASES: ConvCase[] = [
   { name: '3x3 valid s2 (pre-padded input, as the model does)', x: [2, 10, 10, 6], f: [3, 3, 6, 7], strides: 2, pad: 'valid' },
   { name: "3x3 'same' s2 (asymmetric TF padding)", x: [1, 8, 8, 4], f: [3, 3, 4, 4], strides: 2, pad: 'same' },
   { name: 'asymmetric explicit padding, 2x3 filter, strides [2,1]', x: [2, 7, 6, 3], f: [2, 3, 3, 5], strides: [2, 1], pad: [[0, 0], [0, 1], [2, 0], [0, 0]] },
+  { name: '3x3 s1 pad 1, wide input (one tap per product)', x: [1, 5, 6, 128], f: [3, 3, 128, 4], strides: 1, pad: sym(1) },
+  { name: '3x3 s2 pad 1, 80 channels (taps two by two, odd tap left over)', x: [1, 7, 7, 80], f: [3, 3, 80, 4], strides: 2, pad: sym(1) },
   { name: 'padding larger than the filter', x: [1, 5, 5, 2], f: [2, 2, 2, 3], strides: 1, pad: sym(3) },
 ];
 

@@ -7,6 +7,7 @@
 //   dW[i, j]^T = dy^T (Cout x M) @ tap_ij (M x Cin),  tap_ij = the strided window of xpad.
 // Doing it tap by tap (instead of a full im2col matrix) keeps the extra memory at one window
 // (M x Cin) rather than kh*kw of them, and dy^T is transposed once and shared by all taps.
+// Narrow inputs (the stem's 3 channels) group taps side by side so the product is wide enough.
 //
 // Why the explicit transposes: the wasm matMul is fast (XNNPACK, ~20 GFLOP/s on one core here)
 // only without transpose flags; with transposeA it falls back to a naive loop (~30x slower
@@ -31,6 +32,34 @@ function tapWindow(backend: WasmBackendLike, xpad: TensorInfo, g: ConvGeometry, 
   return m;
 }
 
+/**
+ * The windows of `count` consecutive taps side by side, [M, count*Cin] (an im2col restricted to
+ * those taps), written straight into the heap: for the narrow inputs this serves, one JS pass
+ * beats a native slice per tap plus a concatenation (tfjs-wasm concatenates in JS, row by row).
+ */
+function im2colTaps(backend: WasmBackendLike, xpad: TensorInfo, g: ConvGeometry, t0: number, count: number): TensorInfo {
+  const [, hp, wp] = xpad.shape;
+  const { n, ho, wo, cin, kw, sh, sw } = g;
+  const width = count * cin;
+  const out = backend.makeOutput([n * ho * wo, width], 'float32');
+  const src = backend.typedArrayFromHeap(xpad) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  let row = 0;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++, row++) {
+        let d = row * width;
+        for (let t = t0; t < t0 + count; t++) {
+          const i = Math.floor(t / kw), j = t % kw;
+          let s = ((b * hp + oy * sh + i) * wp + ox * sw + j) * cin;
+          for (let c = 0; c < cin; c++) dst[d++] = src[s++];
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** The gradient of a 1x1 convolution's filter: one matrix product. */
 function pointwise(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
   const plain = g.sh === 1 && g.sw === 1 && g.ho === g.h && g.wo === g.w;
@@ -53,33 +82,43 @@ function pointwise(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: 
   return shaped;
 }
 
-/** The general case, tap by tap. */
+/**
+ * How many filter taps to multiply at once. One tap gives a product of width Cin, which for the
+ * stem (Cin = 3) is a [64 x M] @ [M x 3] product that no GEMM runs well; so narrow inputs get
+ * several taps' windows side by side (an im2col of a few taps), about TAP_GROUP_WIDTH columns wide.
+ */
+const TAP_GROUP_WIDTH = 192;
+
+/** The general case, a group of taps at a time. */
 function byTaps(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
   const padded = g.top + g.bottom + g.left + g.right > 0;
   const xpad = padded
     ? call(backend, 'PadV2', { x }, { paddings: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]], constantValue: 0 })
     : x;
   const dyt = transpose2d(backend, dy2); // [Cout, M], shared by every tap
-  const block = g.cout * g.cin;
-  const stacked = backend.makeOutput([g.kh * g.kw * g.cout, g.cin], 'float32'); // tap-major [Cout, Cin] blocks
-  for (let i = 0; i < g.kh; i++) {
-    for (let j = 0; j < g.kw; j++) {
-      const window = tapWindow(backend, xpad, g, i, j);
-      const part = matMul2d(backend, dyt, window); // [Cout, Cin]
-      // Heap views are fetched right before use: any allocation may grow (and detach) the heap.
-      (backend.typedArrayFromHeap(stacked) as Float32Array).set(
-        backend.typedArrayFromHeap(part) as Float32Array,
-        (i * g.kw + j) * block,
-      );
-      free(backend, window, part);
-    }
+  const taps = g.kh * g.kw;
+  const perGroup = Math.max(1, Math.min(taps, Math.floor(TAP_GROUP_WIDTH / g.cin)));
+  const width = taps * g.cin;
+  // dW^T as [Cout, kh*kw*Cin]: each group's product fills a band of columns.
+  const wt = backend.makeOutput([g.cout, width], 'float32');
+  for (let t0 = 0; t0 < taps; t0 += perGroup) {
+    const count = Math.min(perGroup, taps - t0);
+    const cols = count === 1
+      ? tapWindow(backend, xpad, g, Math.floor(t0 / g.kw), t0 % g.kw)
+      : im2colTaps(backend, xpad, g, t0, count); // [M, count*Cin]
+    const part = matMul2d(backend, dyt, cols); // [Cout, count*Cin]
+    // Heap views are fetched right before use: any allocation may grow (and detach) the heap.
+    const dst = backend.typedArrayFromHeap(wt) as Float32Array;
+    const src = backend.typedArrayFromHeap(part) as Float32Array;
+    const band = count * g.cin;
+    const offset = t0 * g.cin;
+    for (let r = 0; r < g.cout; r++) dst.set(src.subarray(r * band, (r + 1) * band), r * width + offset);
+    free(backend, part, cols);
   }
   free(backend, dyt);
   if (padded) free(backend, xpad);
-  const taps = reshape(backend, stacked, [g.kh * g.kw, g.cout, g.cin]);
-  free(backend, stacked);
-  const hwio = call(backend, 'Transpose', { x: taps }, { perm: [0, 2, 1] }); // [khkw, Cin, Cout]
-  free(backend, taps);
+  const hwio = transpose2d(backend, wt); // [kh*kw*Cin, Cout] is HWIO
+  free(backend, wt);
   const out = reshape(backend, hwio, [g.kh, g.kw, g.cin, g.cout]);
   free(backend, hwio);
   return out;
