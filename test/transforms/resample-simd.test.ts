@@ -34,3 +34,26 @@ test('the kernels grow their memory for large images', () => {
   const box = { i: 0, j: 0, h: 1100, w: 1500 };
   assert.ok(Buffer.from(resizeCrop(img, box, 300, 220, 'bicubic').data).equals(Buffer.from(resizeCropScalar(img, box, 300, 220, 'bicubic').data)));
 });
+
+test('a window of the output equals cropping the full resize (both implementations)', () => {
+  const rng = new Rng(12);
+  for (let k = 0; k < 80; k++) {
+    const W = rng.randint(2, 160), H = rng.randint(2, 120);
+    const img = randomImage(W, H, 100 + k);
+    const box = { i: 0, j: 0, h: H, w: W };
+    const ow = rng.random() < 0.2 ? W : rng.randint(1, 200);
+    const oh = rng.random() < 0.2 ? H : rng.randint(1, 200);
+    const win = { i: rng.randint(0, oh - 1), j: rng.randint(0, ow - 1), h: 0, w: 0 };
+    win.h = rng.randint(1, oh - win.i);
+    win.w = rng.randint(1, ow - win.j);
+    for (const f of ['bilinear', 'bicubic'] as const) {
+      const full = resizeCropScalar(img, box, ow, oh, f).data;
+      const want = new Uint8Array(win.w * win.h * 3);
+      for (let y = 0; y < win.h; y++) want.set(full.subarray(((win.i + y) * ow + win.j) * 3, ((win.i + y) * ow + win.j + win.w) * 3), y * win.w * 3);
+      const what = `${W}x${H} -> ${ow}x${oh} window ${JSON.stringify(win)} ${f}`;
+      assert.ok(Buffer.from(resizeCrop(img, box, ow, oh, f, win).data).equals(Buffer.from(want)), `simd ${what}`);
+      assert.ok(Buffer.from(resizeCropScalar(img, box, ow, oh, f, win).data).equals(Buffer.from(want)), `scalar ${what}`);
+    }
+  }
+  assert.throws(() => resizeCrop(randomImage(10, 10), { i: 0, j: 0, h: 10, w: 10 }, 5, 5, 'bilinear', { i: 3, j: 0, h: 3, w: 5 }), /window .* is not inside the 5x5 output/);
+});

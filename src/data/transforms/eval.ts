@@ -5,7 +5,7 @@
 import type { RgbImage } from './image.ts';
 import type { CropBox } from './rrc.ts';
 import { pyRound } from './pymath.ts';
-import { resize, resizeCrop, type ResampleFilter } from './resample.ts';
+import { resizeCrop, type ResampleFilter } from './resample.ts';
 
 export interface EvalGeometry {
   /** size after the shorter-side resize, [height, width] */
@@ -36,7 +36,9 @@ export function evalGeometry(width: number, height: number, size: number, cropPc
 /** Resize + centre crop to size x size (uint8 HWC). Normalisation is separate (normalize.ts). */
 export function evalTransform(img: RgbImage, size: number, cropPct: number, filter: ResampleFilter = 'bicubic'): RgbImage {
   const g = evalGeometry(img.width, img.height, size, cropPct);
-  const resized = resize(img, g.resizeHW[1], g.resizeHW[0], filter);
-  const box: CropBox = { i: g.cropTopLeft[0], j: g.cropTopLeft[1], h: size, w: size };
-  return resizeCrop(resized, box, size, size, filter); // same size: a plain copy of the box
+  // Resize and crop in one step: only the crop's pixels of the resized grid are computed
+  // (identical to resizing everything and cropping).
+  const whole: CropBox = { i: 0, j: 0, h: img.height, w: img.width };
+  const crop: CropBox = { i: g.cropTopLeft[0], j: g.cropTopLeft[1], h: size, w: size };
+  return resizeCrop(img, whole, g.resizeHW[1], g.resizeHW[0], filter, crop);
 }

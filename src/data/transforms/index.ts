@@ -10,7 +10,7 @@ import type { RandomSource } from './random-source.ts';
 import type { RgbImage } from './image.ts';
 import { decodeRgb, probeSize, shrinkFor, type DecodedImage } from './decode.ts';
 import { rrcParams, type CropBox } from './rrc.ts';
-import { resize, resizeCrop, type ResampleFilter } from './resample.ts';
+import { resizeCrop, type ResampleFilter } from './resample.ts';
 import { flipHorizontal } from './flip.ts';
 import { RandAugment, fillFromMean } from './randaugment.ts';
 import { evalGeometry } from './eval.ts';
@@ -87,8 +87,8 @@ export async function evalImage(jpeg: Uint8Array, opts: EvalTransformOptions, wh
   // Geometry from the full size, so a shrunk decode lands on the same grid.
   const g = evalGeometry(img.fullWidth, img.fullHeight, S, opts.cropPct);
   const [rh, rw] = g.resizeHW;
-  const resized = resize(img, rw, rh, opts.interpolation);
-  return resizeCrop(resized, { i: g.cropTopLeft[0], j: g.cropTopLeft[1], h: S, w: S }, S, S, opts.interpolation);
+  const whole = { i: 0, j: 0, h: img.height, w: img.width };
+  return resizeCrop(img, whole, rw, rh, opts.interpolation, { i: g.cropTopLeft[0], j: g.cropTopLeft[1], h: S, w: S });
 }
 
 /** Images of a few pixels can round to an empty box (timm would fail in the resize): widen to 1. */

@@ -91,49 +91,100 @@ function clip8(ss: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-function checkBox(src: RgbImage, box: CropBox, outW: number, outH: number): void {
+/**
+ * What to compute: the crop, the full output grid it is resized to, and the window of that
+ * grid actually wanted (the eval centre crop needs only 224 of 313 columns). Each output
+ * pixel depends only on its own weights, so computing a window gives exactly the pixels of
+ * the full resize.
+ */
+interface Plan {
+  /** source rows/columns read: top-left and extent (the box, narrowed when a pass is identity) */
+  top: number;
+  left: number;
+  rows: number;
+  cols: number;
+  /** window size: the result's width and height */
+  outW: number;
+  outH: number;
+  /** weights of the window's columns / rows; null when that pass is the identity */
+  hc: Coefficients | null;
+  vc: Coefficients | null;
+}
+
+function slice(c: Coefficients, from: number, count: number): Coefficients {
+  return {
+    ksize: c.ksize,
+    bounds: c.bounds.subarray(2 * from, 2 * (from + count)),
+    weights: c.weights.subarray(from * c.ksize, (from + count) * c.ksize),
+  };
+}
+
+function makePlan(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, win: CropBox): Plan {
   const { i: top, j: left, h: boxH, w: boxW } = box;
   if (top < 0 || left < 0 || boxW <= 0 || boxH <= 0 || top + boxH > src.height || left + boxW > src.width) {
     throw new RangeError(`resizeCrop: box (top ${top}, left ${left}, ${boxW}x${boxH}) is not inside the ${src.width}x${src.height} image`);
   }
   if (!(outW > 0 && outH > 0)) throw new RangeError(`resizeCrop: output size ${outW}x${outH} is empty`);
+  if (win.i < 0 || win.j < 0 || win.w <= 0 || win.h <= 0 || win.i + win.h > outH || win.j + win.w > outW) {
+    throw new RangeError(`resizeCrop: window (top ${win.i}, left ${win.j}, ${win.w}x${win.h}) is not inside the ${outW}x${outH} output`);
+  }
+  // Pillow skips a pass whose size does not change; then the window is a plain offset.
+  const hc = outW !== boxW ? slice(coefficients(boxW, outW, filter), win.j, win.w) : null;
+  const vc = outH !== boxH ? slice(coefficients(boxH, outH, filter), win.i, win.h) : null;
+  return {
+    top: vc ? top : top + win.i,
+    left: hc ? left : left + win.j,
+    rows: vc ? boxH : win.h,
+    cols: hc ? boxW : win.w,
+    outW: win.w,
+    outH: win.h,
+    hc,
+    vc,
+  };
+}
+
+/** Rows of the (narrowed) crop the vertical pass reads: [first, last). */
+function rowRange(p: Plan): [number, number] {
+  if (!p.vc) return [0, p.rows];
+  const b = p.vc.bounds;
+  let first = Infinity, last = 0;
+  for (let y = 0; y < p.outH; y++) {
+    first = Math.min(first, b[2 * y]);
+    last = Math.max(last, b[2 * y] + b[2 * y + 1]);
+  }
+  return [first, last];
 }
 
 /**
- * Resizes the region `box` of `src` to outW x outH like Pillow resizing the cropped image.
- * The box must lie inside the image. Runs the WebAssembly SIMD kernels where available
- * (bit-identical to the scalar code, several times faster).
+ * Resizes the region `box` of `src` to outW x outH like Pillow resizing the cropped image,
+ * returning only `window` of the result (default: all of it). The box must lie inside the
+ * image. Runs the WebAssembly SIMD kernels where available (bit-identical to the scalar
+ * code, several times faster).
  */
-export function resizeCrop(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter): RgbImage {
-  checkBox(src, box, outW, outH);
+export function resizeCrop(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, window?: CropBox): RgbImage {
+  const plan = makePlan(src, box, outW, outH, filter, window ?? { i: 0, j: 0, h: outH, w: outW });
   const k = simdKernels();
-  return k ? resizeCropSimd(k, src, box, outW, outH, filter) : resizeCropScalar(src, box, outW, outH, filter);
+  return k && (plan.hc || plan.vc) ? runSimd(k, src, plan) : runScalar(src, plan);
 }
 
 /** The reference implementation in plain JavaScript, Pillow's loops one for one. */
-export function resizeCropScalar(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter): RgbImage {
-  checkBox(src, box, outW, outH);
-  const { i: top, j: left, h: boxH, w: boxW } = box;
-  const needH = outW !== boxW;
-  const needV = outH !== boxH;
+export function resizeCropScalar(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, window?: CropBox): RgbImage {
+  return runScalar(src, makePlan(src, box, outW, outH, filter, window ?? { i: 0, j: 0, h: outH, w: outW }));
+}
+
+function runScalar(src: RgbImage, p: Plan): RgbImage {
+  const { top, left, outW, outH, hc, vc } = p;
   const sw = src.width;
   const s = src.data;
+  const [rowFirst, rowLast] = rowRange(p);
 
-  // Horizontal pass over only the rows the vertical pass will read.
-  let mid: Uint8Array, midW: number, midTop: number, midH: number;
-  const vc = needV ? coefficients(boxH, outH, filter) : null;
-  let rowFirst = 0, rowLast = boxH;
-  if (vc) {
-    rowFirst = vc.bounds[0];
-    rowLast = vc.bounds[(outH - 1) * 2] + vc.bounds[(outH - 1) * 2 + 1];
-  }
-  if (needH) {
-    const hc = coefficients(boxW, outW, filter);
+  // Horizontal pass over only the rows the vertical pass will read. `mid` row r holds
+  // crop row rowFirst + r; without the pass, `mid` is the source itself.
+  let mid: Uint8Array, midStride: number, midRow0: number, midCol0: number;
+  if (hc) {
     const { ksize, bounds, weights } = hc;
-    midW = outW;
-    midTop = rowFirst;
-    midH = rowLast - rowFirst;
-    mid = new Uint8Array(midW * midH * 3);
+    const midH = rowLast - rowFirst;
+    mid = new Uint8Array(outW * midH * 3);
     let o = 0;
     for (let y = 0; y < midH; y++) {
       const rowBase = ((top + rowFirst + y) * sw + left) * 3;
@@ -141,57 +192,52 @@ export function resizeCropScalar(src: RgbImage, box: CropBox, outW: number, outH
         const xmin = bounds[xx * 2];
         const count = bounds[xx * 2 + 1];
         const kb = xx * ksize;
-        let p = rowBase + xmin * 3;
+        let q = rowBase + xmin * 3;
         let r = HALF, g = HALF, b = HALF;
-        for (let x = 0; x < count; x++, p += 3) {
+        for (let x = 0; x < count; x++, q += 3) {
           const k = weights[kb + x];
-          r += s[p] * k;
-          g += s[p + 1] * k;
-          b += s[p + 2] * k;
+          r += s[q] * k;
+          g += s[q + 1] * k;
+          b += s[q + 2] * k;
         }
         mid[o++] = clip8(r);
         mid[o++] = clip8(g);
         mid[o++] = clip8(b);
       }
     }
+    midStride = outW * 3;
+    midRow0 = -rowFirst; // crop row y is mid row y - rowFirst
+    midCol0 = 0;
   } else {
-    // Keep reading the source in place; the "mid" image is the crop itself.
     mid = s;
-    midW = sw;
-    midTop = 0;
-    midH = src.height;
+    midStride = sw * 3;
+    midRow0 = top;
+    midCol0 = left;
   }
 
   const out = makeImage(outW, outH);
   const d = out.data;
   if (!vc) {
-    // Only the horizontal pass (or none): copy the relevant rows out.
-    const colOff = needH ? 0 : left;
-    const rowOff = needH ? -rowFirst : top;
     for (let y = 0; y < outH; y++) {
-      const from = ((y + rowOff) * midW + colOff) * 3;
+      const from = (y + midRow0) * midStride + midCol0 * 3;
       d.set(mid.subarray(from, from + outW * 3), y * outW * 3);
     }
     return out;
   }
   const { ksize, bounds, weights } = vc;
-  // Rows of `mid` are offset by midTop (horizontal pass) or by the crop's top (no pass).
-  const rowShift = needH ? -midTop : top;
-  const colShift = needH ? 0 : left;
-  const stride = midW * 3;
   let o = 0;
   for (let yy = 0; yy < outH; yy++) {
-    const ymin = bounds[yy * 2] + rowShift;
+    const ymin = bounds[yy * 2] + midRow0;
     const count = bounds[yy * 2 + 1];
     const kb = yy * ksize;
     for (let xx = 0; xx < outW; xx++) {
-      let p = ymin * stride + (xx + colShift) * 3;
+      let q = ymin * midStride + (xx + midCol0) * 3;
       let r = HALF, g = HALF, b = HALF;
-      for (let y = 0; y < count; y++, p += stride) {
+      for (let y = 0; y < count; y++, q += midStride) {
         const k = weights[kb + y];
-        r += mid[p] * k;
-        g += mid[p + 1] * k;
-        b += mid[p + 2] * k;
+        r += mid[q] * k;
+        g += mid[q + 1] * k;
+        b += mid[q + 2] * k;
       }
       d[o++] = clip8(r);
       d[o++] = clip8(g);
@@ -202,16 +248,9 @@ export function resizeCropScalar(src: RgbImage, box: CropBox, outW: number, outH
 }
 
 /** The same two passes on the SIMD kernels: copy the rows in, run, copy the result out. */
-function resizeCropSimd(k: SimdKernels, src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter): RgbImage {
-  const { i: top, j: left, h: boxH, w: boxW } = box;
-  const needH = outW !== boxW;
-  const needV = outH !== boxH;
-  if (!needH && !needV) return resizeCropScalar(src, box, outW, outH, filter); // a plain copy
-  const vc = needV ? coefficients(boxH, outH, filter) : null;
-  const hc = needH ? coefficients(boxW, outW, filter) : null;
-  // Rows of the crop the vertical pass reads (all of them when it does not run).
-  const rowFirst = vc ? vc.bounds[0] : 0;
-  const rowLast = vc ? vc.bounds[(outH - 1) * 2] + vc.bounds[(outH - 1) * 2 + 1] : boxH;
+function runSimd(k: SimdKernels, src: RgbImage, p: Plan): RgbImage {
+  const { top, left, outW, outH, hc, vc } = p;
+  const [rowFirst, rowLast] = rowRange(p);
   const rows = rowLast - rowFirst;
   const stride = src.width * 3;
   const a = new Arena(k);
@@ -224,7 +263,7 @@ function resizeCropSimd(k: SimdKernels, src: RgbImage, box: CropBox, outW: numbe
   };
   const [hb, hw] = hc ? put(hc) : [0, 0];
   const [vb, vw] = vc ? put(vc) : [0, 0];
-  const midAt = hc ? a.alloc(rows * outW * 3) : 0;
+  const midAt = hc && vc ? a.alloc(rows * outW * 3) : 0;
   const outAt = a.alloc(outW * outH * 3);
   a.bytes(srcAt, rows * stride).set(src.data.subarray((top + rowFirst) * stride, (top + rowLast) * stride));
   let readAt = srcAt + left * 3, readStride = stride;
