@@ -29,7 +29,7 @@ import {
   batchNormEval, batchNormTrain, commitBatchStats, discardBatchStats,
   type BatchNormVars, type BatchStats,
 } from './layers/batch-norm.ts';
-import { applyDropPath, dropPathScale } from './layers/drop-path.ts';
+import { dropPath, dropPathKeepMaskFromStreams } from '../train/drop-path.ts';
 
 export interface ApplyOptions {
   training: boolean;
@@ -181,7 +181,8 @@ export class ResNet {
             y = convBn(y, c);
             if (i < b.branch.length - 1) y = tf.relu(y);
           });
-          if (training && b.rate > 0) y = applyDropPath(y, dropPathScale(rngs, b.rate));
+          // Stochastic depth (src/train/drop-path.ts, checked against timm's DropPath goldens).
+          if (training && b.rate > 0) y = dropPath(y, b.rate, dropPathKeepMaskFromStreams(rngs, b.rate), { training: true }) as tf.Tensor4D;
           const shortcut = b.downsample ? convBn(h, b.downsample) : h;
           h = tf.relu(tf.add(y, shortcut) as tf.Tensor4D);
         }

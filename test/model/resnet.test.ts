@@ -219,3 +219,9 @@ test('bad input and bad weights give clear errors', () => {
     m.dispose();
   }
 });
+
+test("the model's per-block drop-path rates equal src/train/drop-path.ts's rule (kept apart: resnet-archs imports no tfjs)", async () => {
+  const { dropPathRates } = await import('../../src/train/drop-path.ts');
+  const { blockDropPathRates } = await import('../../src/model/resnet-archs.ts');
+  for (const n of [1, 2, 4, 8, 16, 33, 50]) for (const r of [0, 0.05, 0.1, 0.3, 1]) assert.deepEqual(blockDropPathRates(n, r), dropPathRates(n, r), `n ${n} r ${r}`);
+});
