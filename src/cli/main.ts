@@ -142,7 +142,8 @@ async function runCommand(graph: Graph, flags: RunFlags, io: MainIo): Promise<nu
         throw new GraphError(`stage ${id} needs ${need} device(s) but only ${pool.size} are available (--devices)`);
       }
     }
-    const live = io.stdout.isTTY && !flags.plain;
+    // A terminal that reports no width (some pseudo-terminals) cannot hold a redrawn block.
+    const live = io.stdout.isTTY && ((io.stdout as { columns?: number }).columns ?? 0) > 0 && !flags.plain;
     const reporter: Reporter = live ? await LiveView.create(io.stdout) : new PlainView(io.stdout);
     const abort = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
