@@ -140,3 +140,22 @@ export function imageIdOf(fileName: string): string {
   const dot = fileName.lastIndexOf('.');
   return dot > 0 ? fileName.slice(0, dot) : fileName;
 }
+
+/** Where human-readable class names are looked for (Kaggle release: "n01440764 tench, Tinca tinca"). */
+export const NAME_FILES = ['LOC_synset_mapping.txt'];
+
+/**
+ * Class names for the given wnids from LOC_synset_mapping.txt in the data folder or its parent,
+ * or undefined when there is no such file or it misses a class (names are a courtesy, never an error).
+ */
+export function findClassNames(dataDir: string, wnids: readonly string[]): string[] | undefined {
+  const file = firstExisting([dataDir, dirname(dataDir)], NAME_FILES);
+  if (!file) return undefined;
+  const nameOf = new Map<string, string>();
+  for (const line of readLines(file)) {
+    const m = /^(n\d{8})\s+(.*)$/.exec(line.trim());
+    if (m) nameOf.set(m[1], m[2].trim());
+  }
+  const names = wnids.map((w) => nameOf.get(w));
+  return names.every((n) => n !== undefined) ? (names as string[]) : undefined;
+}

@@ -20,7 +20,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Type, type Static } from '@sinclair/typebox';
 import { checkImage, type ExifOrientationMode } from './image-check.ts';
 import { chunked, listClassFolders, listImageFiles, walkClassFolders, type ScannedFile, type ScanCounters } from './scan.ts';
-import { findValGroundTruth, imageIdOf, type ValGroundTruth } from './imagenet-val.ts';
+import { findClassNames, findValGroundTruth, imageIdOf, type ValGroundTruth } from './imagenet-val.ts';
 import {
   FORMAT,
   ShardIndex,
@@ -421,7 +421,8 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       moveFile(join(work, shardIndexName(split, k)), join(opts.outDir, shardIndexName(split, k)));
     }
   }
-  const classMap: ClassMap = { wnids: classes };
+  const names = findClassNames(opts.dataDir, classes);
+  const classMap: ClassMap = names ? { wnids: classes, names } : { wnids: classes };
   writeFileAtomic(join(opts.outDir, 'classes.json'), JSON.stringify(classMap, null, 1));
   const { run: _run, ...onDisk } = report;
   writeFileAtomic(join(opts.outDir, 'report.json'), JSON.stringify(onDisk, null, 1));

@@ -17,6 +17,7 @@
 //   val/ILSVRC2012_val_<j>.JPEG + ground-truth files      (valLayout 'flat'):
 //     LOC_val_solution.csv, ILSVRC2012_validation_ground_truth.txt and ILSVRC2012_synsets.txt (a
 //     devkit-style synset order that is deliberately NOT sorted, as the real devkit's is not)
+//   LOC_synset_mapping.txt                                 class names ("n00000003 solid ring, hue 0.85")
 //   synthetic.json                                         the parameters, for provenance
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -313,6 +314,11 @@ export async function generateSyntheticDataset(
     writeFileSync(join(outDir, 'ILSVRC2012_synsets.txt'), Array.from(devkitOrder, (k) => `${wnids[k]} synthetic class ${k}`).join('\n') + '\n');
     writeFileSync(join(outDir, 'ILSVRC2012_validation_ground_truth.txt'), Array.from(valClass, (k) => String(idOfClass[k])).join('\n') + '\n');
   }
+  // Class names in the Kaggle release's format, so classes.json and reports can say what a class is.
+  writeFileSync(
+    join(outDir, 'LOC_synset_mapping.txt'),
+    wnids.map((w, k) => { const l = classLook(k); return `${w} ${l.texture} ${l.shape}, hue ${l.hue.toFixed(2)}`; }).join('\n') + '\n',
+  );
   writeFileSync(join(outDir, 'synthetic.json'), JSON.stringify({ generator: 'rsb-pipeline synthetic', params: p, wnids, looks: wnids.map((_, k) => classLook(k)) }, null, 1));
   return { params: p, wnids, trainFiles: p.classes * p.trainPerClass, valFiles: nVal, seconds: (performance.now() - t0) / 1000 };
 }

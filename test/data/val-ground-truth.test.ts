@@ -34,6 +34,10 @@ test('flat val: LOC_val_solution.csv, devkit ground truth and class folders agre
     const outFolders = join(dir, 'o-folders');
     await prepare({ dataDir: folders, outDir: outFolders });
     const want = labelsByName(outFolders);
+    // Class names come from LOC_synset_mapping.txt when the folder has one.
+    const classes = JSON.parse(readFileSync(join(outFolders, 'classes.json'), 'utf8'));
+    assert.equal(classes.names.length, 4);
+    assert.match(classes.names[1], /^solid square, hue \d\.\d\d$/);
     assert.equal(want.size, 12);
 
     const outLoc = join(dir, 'o-loc');
