@@ -47,7 +47,7 @@ export function differences(input: ReportInput): string[] {
   }
   const backends = [...new Set(runs.map((r) => `${r.run!.backend} with ${r.run!.devices} worker(s)`))];
   if (backends.length) out.push(`Compute: TensorFlow.js (${backends.join(', ')}) in float32; the paper used PyTorch with AMP fp16 on 4-8 V100 GPUs.`);
-  out.push('Seeds: one run per recipe; the paper notes seed-to-seed variation of a few tenths of a point on ImageNet.');
+  out.push('Seeds: one run per recipe (the paper discusses seed-to-seed variability; its figures were not retrieved here).');
   return out;
 }
 
@@ -110,14 +110,14 @@ export function renderReport(input: ReportInput): Report {
   // ---- html
   const h: string[] = [];
   h.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', '<title>ResNet strikes back: our runs beside the paper</title>');
-  h.push('<style>body{font-family:sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555;font-size:90%}</style>');
+  h.push('<style>body{font-family:sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f4f4f4}td.n{text-align:right}.charts{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555;font-size:90%}</style>');
   h.push('</head>', '<body>');
   h.push('<h1>ResNet strikes back: our runs beside the paper</h1>');
   h.push(`<p class="note">Generated ${esc(input.generatedAt)}. Dataset: ${esc(input.dataset)}.</p>`);
-  h.push('<h2>Top-1 per recipe</h2>', '<table>', '<tr><th>recipe</th><th>ours top-1</th><th>ours top-5</th><th>eval images</th><th>paper top-1 (ImageNet)</th><th>source</th></tr>');
+  h.push('<h2>Top-1 per recipe</h2>', '<table>', '<tr><th>recipe</th><th>ours top-1</th><th>ours top-5</th><th>eval images</th><th>paper top-1 (ImageNet)</th><th>source</th><th>timm-measured (released weights)</th></tr>');
   for (const r of input.runs) {
     const p = paper.recipes[r.recipe];
-    h.push(`<tr><td>${esc(r.recipe)}</td><td>${esc(pct(r.eval?.top1))}</td><td>${esc(pct(r.eval?.top5))}</td><td>${r.eval?.count ?? 'n/a'}</td><td>${p ? esc(`${p.top1}${p.confirmed ? '' : ' (unconfirmed)'}`) : 'n/a'}</td><td>${esc(p?.ref ?? '')}</td></tr>`);
+    h.push(`<tr><td>${esc(r.recipe)}</td><td class="n">${esc(pct(r.eval?.top1))}</td><td class="n">${esc(pct(r.eval?.top5))}</td><td class="n">${r.eval?.count ?? 'n/a'}</td><td class="n">${p ? esc(`${p.top1}${p.confirmed ? '' : ' (unconfirmed)'}`) : 'n/a'}</td><td>${esc(p?.ref ?? '')}</td><td class="n">${p?.timmTop1 ?? 'n/a'}</td></tr>`);
   }
   h.push('</table>');
   h.push('<div class="charts">', top1, learningCurves, lossCurves, lr, '</div>');
