@@ -26,14 +26,17 @@ export function exportTimmState(model: ResNet): Map<string, SafeTensor> {
 
 export interface ImportReport {
   loaded: string[];
-  /** Model entries the source lacked (left as they were). */
+  /** Model entries the source lacked (left as they were; only num_batches_tracked may be missing under strict). */
   missing: string[];
   /** Source entries the model has no use for. */
   unexpected: string[];
 }
 
 export interface ImportOptions {
-  /** Default true: any missing or unexpected entry is an error (what timm's strict load does). */
+  /**
+   * Default true: a missing or unexpected entry is an error, as in timm's strict load; missing
+   * num_batches_tracked counters are accepted, as PyTorch's BatchNorm accepts them.
+   */
   strict?: boolean;
   /** Names the source in error messages (a file path). */
   source?: string;
@@ -64,9 +67,12 @@ export function importTimmState(model: ResNet, state: ReadonlyMap<string, SafeTe
     plan.push([v, t]);
   }
   for (const k of state.keys()) if (!model.hasVariable(k)) unexpected.push(k);
-  if (strict && (missing.length || unexpected.length)) {
+  // Like PyTorch's BatchNorm, tolerate files without num_batches_tracked (older checkpoints
+  // and some published weights omit it): the counter only matters when momentum is None.
+  const fatalMissing = missing.filter((k) => !k.endsWith('.num_batches_tracked'));
+  if (strict && (fatalMissing.length || unexpected.length)) {
     const parts = [];
-    if (missing.length) parts.push(`missing ${missing.length} (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`);
+    if (fatalMissing.length) parts.push(`missing ${fatalMissing.length} (${fatalMissing.slice(0, 5).join(', ')}${fatalMissing.length > 5 ? ', ...' : ''})`);
     if (unexpected.length) parts.push(`unexpected ${unexpected.length} (${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''})`);
     throw new Error(`${src}: does not match ${model.arch}: ${parts.join('; ')}`);
   }

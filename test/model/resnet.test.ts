@@ -213,6 +213,10 @@ test('bad input and bad weights give clear errors', () => {
     state.delete('layer1.0.bn1.running_mean');
     state.set('head.extra', fc);
     assert.throws(() => importTimmState(m, state, { source: 'y.safetensors' }), /y\.safetensors: does not match resnet_tiny: missing 1 \(layer1\.0\.bn1\.running_mean\); unexpected 1 \(head\.extra\)/);
+    // Files without BN counters load under strict, as in PyTorch (the counters stay as they were).
+    const noCounters = exportTimmState(m);
+    for (const k of [...noCounters.keys()]) if (k.endsWith('.num_batches_tracked')) noCounters.delete(k);
+    assert.equal(importTimmState(m, noCounters).missing.length, 17);
     const r = importTimmState(m, state, { strict: false });
     assert.deepEqual([r.missing, r.unexpected], [['layer1.0.bn1.running_mean'], ['head.extra']]);
   } finally {
