@@ -51,7 +51,10 @@ export async function makePlan(session: Session, ids: readonly string[], force: 
         state: forced ? 'run' : 'pending',
         reasons: forced
           ? ['forced (--force)']
-          : busy.map((u) => `upstream ${u} will run first; ${id} reruns only if that output changes`),
+          : [
+              `waits for ${busy.map((u) => `${u} (${plan.get(u)!.state === 'run' ? 'will run' : 'pending'})`).join(', ')}; ` +
+                `reruns only if ${busy.length > 1 ? 'their outputs change' : 'its output changes'}`,
+            ],
       });
       continue;
     }

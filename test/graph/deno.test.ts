@@ -1,7 +1,7 @@
 // The same fixture graph runs under Deno (stages too), and Node and Deno share one store and
 // one hash memo: keys do not depend on the runtime, and file times compare in whole ms.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BASIC, Clone, repoRoot } from './helpers.ts';
@@ -16,9 +16,13 @@ test('the fixture graph runs under Deno, and Node reuses what Deno built', async
     assert.deepEqual(c.started(), ['count', 'report', 'source', 'upper']);
     assert.match(c.read('artifacts/runs/source.json'), /"how": "ran"/);
 
+    const memo = c.path('artifacts/hash-memo.json');
+    const memoBefore = statSync(memo).mtimeMs;
     const n = await c.main(BASIC);
     assert.equal(n.code, 0);
     assert.match(n.out, /cached 4/, 'Node hits the entries Deno published');
+    // Node found every file in Deno's memo (whole-ms mtimes agree): nothing rehashed, memo not rewritten.
+    assert.equal(statSync(memo).mtimeMs, memoBefore);
 
     c.write('test/fixtures/basic/data/in.txt', 'changed\n');
     const ex = await c.run([...BASIC, '--explain', 'source'], {}, 'deno');

@@ -33,7 +33,7 @@ test('SIGKILL of a running stage publishes no entry; the rerun recovers the lock
 test('two pipelines started at once on the same target run each stage once', async () => {
   const c = new Clone('twice');
   try {
-    const env = { RSB_FIXTURE_SLEEP: '300' };
+    const env = { RSB_FIXTURE_SLEEP: '150' };
     const [a, b] = await Promise.all([c.run(BASIC, env), c.run(BASIC, env)]);
     assert.equal(a.code, 0, a.out + a.err);
     assert.equal(b.code, 0, b.out + b.err);
