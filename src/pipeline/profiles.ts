@@ -25,7 +25,7 @@ export const Profile = Type.Object({
   imageScale: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
   /** Global batch; null keeps the recipe's (2048). */
   globalBatch: Type.Union([Type.Integer({ minimum: 2 }), Type.Null()]),
-  /** How the LR follows a changed global batch: lr = recipe lr * (batch/2048)^p, p = 1 (linear), 0.5 (sqrt) or 0 (none). */
+  /** How the LR of LAMB/AdamW recipes follows a changed global batch: lr = recipe lr * (batch ratio)^p, p = 1 (linear), 0.5 (sqrt) or 0 (none). SGD recipes always use the linear rule (Goyal et al. 2017). */
   lrRule: LrRule,
   /** Images per forward/backward pass on one worker; gradients are accumulated over micro-batches to reach the global batch. */
   microBatch: Type.Integer({ minimum: 2 }),
@@ -119,6 +119,8 @@ export interface ScalableRecipe {
   lr: number;
   warmupLr: number;
   minLr: number;
+  /** Optimizer name: SGD scales its LR linearly with the batch whatever the profile says. */
+  optimizer?: string;
 }
 
 export interface ScaledRecipe extends ScalableRecipe {
@@ -152,11 +154,12 @@ export function scaleRecipe(r: ScalableRecipe, p: Profile): ScaledRecipe {
   let lr = r.lr;
   let warmupLr = r.warmupLr;
   if (globalBatch !== r.globalBatch) {
-    const power = p.lrRule === 'linear' ? 1 : p.lrRule === 'sqrt' ? 0.5 : 0;
+    const rule = r.optimizer === 'sgd' ? 'linear' : p.lrRule;
+    const power = rule === 'linear' ? 1 : rule === 'sqrt' ? 0.5 : 0;
     const k = Math.pow(globalBatch / r.globalBatch, power);
     lr = r.lr * k;
     warmupLr = r.warmupLr * k;
-    rules.push(`global batch ${r.globalBatch} -> ${globalBatch}; LR scaled by (batch ratio)^${power} (${p.lrRule} rule): peak ${r.lr} -> ${+lr.toPrecision(4)}, warmup start ${r.warmupLr} -> ${+warmupLr.toPrecision(4)}`);
+    rules.push(`global batch ${r.globalBatch} -> ${globalBatch}; LR scaled by (batch ratio)^${power} (${rule} rule${rule !== p.lrRule ? ', as for every SGD recipe' : ''}): peak ${r.lr} -> ${+lr.toPrecision(4)}, warmup start ${r.warmupLr} -> ${+warmupLr.toPrecision(4)}`);
   }
-  return { arch, epochs, warmupEpochs, cooldownEpochs, trainSize, testSize, globalBatch, lr, warmupLr, minLr: r.minLr, rules };
+  return { arch, epochs, warmupEpochs, cooldownEpochs, trainSize, testSize, globalBatch, lr, warmupLr, minLr: r.minLr, optimizer: r.optimizer, rules };
 }

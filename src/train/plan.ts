@@ -33,7 +33,7 @@ export function planRun(recipe: Recipe, profile: Profile, dataset: { trainCount:
     {
       arch: recipe.model.arch, epochs: recipe.epochs, warmupEpochs: recipe.schedule.warmupEpochs, cooldownEpochs: recipe.schedule.cooldownEpochs,
       trainSize: recipe.train.resolution, testSize: recipe.eval.resolution, globalBatch: recipe.globalBatch, lr: recipe.optimizer.lr,
-      warmupLr: recipe.schedule.warmupLr, minLr: recipe.schedule.kind === 'cosine' ? recipe.schedule.minLr : 0,
+      warmupLr: recipe.schedule.warmupLr, minLr: recipe.schedule.kind === 'cosine' ? recipe.schedule.minLr : 0, optimizer: recipe.optimizer.name,
     },
     profile,
   );

@@ -55,7 +55,7 @@ test('metrics.jsonl: append, rewrite and a bad line reported with file and line'
 test('profiles: imagenet is the recipe unscaled; embedded follows its stated rules', () => {
   const a1 = { arch: 'resnet50', epochs: 600, warmupEpochs: 5, cooldownEpochs: 0, trainSize: 224, testSize: 224, globalBatch: 2048, lr: 5e-3, warmupLr: 1e-4, minLr: 1e-6 };
   const same = scaleRecipe(a1, getProfile('imagenet'));
-  assert.deepEqual({ ...same, rules: undefined }, { ...a1, rules: undefined });
+  assert.deepEqual({ ...same, rules: undefined }, { ...a1, rules: undefined, optimizer: undefined });
   assert.deepEqual(same.rules, []);
   const e = scaleRecipe(a1, getProfile('embedded'));
   assert.equal(e.epochs, 15);
@@ -68,6 +68,8 @@ test('profiles: imagenet is the recipe unscaled; embedded follows its stated rul
   const t = scaleRecipe(a1, getProfile('tiny'));
   assert.ok(Math.abs(t.lr - 5e-3 * Math.sqrt(16 / 2048)) < 1e-15, `sqrt rule: ${t.lr}`);
   assert.ok(Math.abs(t.warmupLr - 1e-4 * Math.sqrt(16 / 2048)) < 1e-15);
+  const sgd = scaleRecipe({ ...a1, globalBatch: 256, lr: 0.1, optimizer: 'sgd' }, getProfile('embedded'));
+  assert.ok(Math.abs(sgd.lr - 0.1 * 64 / 256) < 1e-15, `SGD: linear rule, got ${sgd.lr}`);
   const a3 = scaleRecipe({ ...a1, epochs: 100, trainSize: 160, lr: 8e-3 }, getProfile('embedded'));
   assert.equal(a3.trainSize, 40);
   assert.equal(a3.testSize, 56);
