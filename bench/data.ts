@@ -1,4 +1,4 @@
-// npm run bench -- data [--n 300] [--size 224]
+// npm run bench -- data [--n 400] [--size 224] [--rounds 5] [--images 32]
 // Images per second per core for the data paths, on 500x375 quality-90 JPEGs made here
 // with sharp (the reference setup of issue 3):
 //   train-basic  decode + RandomResizedCrop 224 (random bilinear/bicubic) + flip
@@ -18,9 +18,12 @@ import { trainSample, evalSample, trainOptions, evalOptions } from '../src/data/
 import type { TrainTransformOptions } from '../src/data/transforms/index.ts';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '300' }, size: { type: 'string', default: '224' }, images: { type: 'string', default: '32' } },
+  options: {
+    n: { type: 'string', default: '400' }, size: { type: 'string', default: '224' },
+    images: { type: 'string', default: '32' }, rounds: { type: 'string', default: '5' },
+  },
 });
-const N = Number(values.n), S = Number(values.size), NIMG = Number(values.images);
+const N = Number(values.n), S = Number(values.size), NIMG = Number(values.images), ROUNDS = Number(values.rounds);
 
 /** Photo-like test images: smooth gradients, edges, texture and a little noise, 500x375. */
 async function makeJpegs(count: number): Promise<Uint8Array[]> {
@@ -47,31 +50,54 @@ async function makeJpegs(count: number): Promise<Uint8Array[]> {
   return out;
 }
 
-interface Row { path: string; images: number; seconds: number; cpuSeconds: number; perSecond: number; perCpuSecond: number }
+interface Row { path: string; images: number; perSecond: number; perCpuSecond: number }
 
-async function measure(path: string, jpegs: Uint8Array[], one: (jpeg: Uint8Array, k: number) => Promise<unknown>): Promise<Row> {
-  for (let k = 0; k < Math.min(20, N); k++) await one(jpegs[k % jpegs.length], k); // warm up the JIT
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  for (let k = 0; k < N; k++) await one(jpegs[k % jpegs.length], k);
-  const cpu = process.cpuUsage(c0);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  return { path, images: N, seconds, cpuSeconds, perSecond: N / seconds, perCpuSecond: N / cpuSeconds };
+type Path = { name: string; one: (jpeg: Uint8Array, k: number) => Promise<unknown> };
+
+/**
+ * The paths run in interleaved rounds (A B C D, A B C D, ...) and each figure is the
+ * median over rounds, so a burst of load from other processes hits every path alike
+ * instead of skewing one of them.
+ */
+async function measureAll(paths: Path[], jpegs: Uint8Array[]): Promise<Row[]> {
+  const perRound = Math.max(1, Math.floor(N / ROUNDS));
+  for (const p of paths) for (let k = 0; k < 20; k++) await p.one(jpegs[k % jpegs.length], k); // warm up the JIT
+  const wall = paths.map(() => [] as number[]);
+  const cpu = paths.map(() => [] as number[]);
+  let k = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let pi = 0; pi < paths.length; pi++) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      for (let n = 0; n < perRound; n++, k++) await paths[pi].one(jpegs[k % jpegs.length], k);
+      const c = process.cpuUsage(c0);
+      wall[pi].push(perRound / ((performance.now() - t0) / 1000));
+      cpu[pi].push(perRound / ((c.user + c.system) / 1e6));
+    }
+  }
+  return paths.map((p, pi) => ({ path: p.name, images: perRound * ROUNDS, perSecond: median(wall[pi]), perCpuSecond: median(cpu[pi]) }));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 const jpegs = await makeJpegs(NIMG);
 const basic: TrainTransformOptions = trainOptions({ size: S, randAugment: null });
 const withRa: TrainTransformOptions = trainOptions({ size: S, randAugment: 'rand-m7-mstd0.5-inc1' });
 const ev = evalOptions({ size: S, cropPct: 0.95 });
-const rows: Row[] = [];
-rows.push(await measure('train-basic', jpegs, (j, k) => trainSample(j, basic, new Rng(1, 2, 0, k))));
-rows.push(await measure('train-ra', jpegs, (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k))));
-rows.push(await measure('eval', jpegs, (j) => evalSample(j, ev)));
-rows.push(await measure('decode-only', jpegs, (j) => sharp(j).raw().toBuffer()));
+const rows = await measureAll([
+  { name: 'train-basic', one: (j, k) => trainSample(j, basic, new Rng(1, 2, 0, k)) },
+  { name: 'train-ra', one: (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k)) },
+  { name: 'eval', one: (j) => evalSample(j, ev) },
+  { name: 'decode-only', one: (j) => sharp(j).raw().toBuffer() },
+], jpegs);
 
-// Reference on the issue's machine, one core (PIL 9.4 + torchvision).
+// References from issue 3, measured on the issue's machine, one core: PIL 9.4 + torchvision,
+// and a naive sharp pipeline (several sharp calls per image).
 const PIL: Record<string, number> = { 'train-basic': 363, 'train-ra': 320, eval: 293 };
+const NAIVE_SHARP: Record<string, number> = { 'train-basic': 233, 'train-ra': 122, eval: 257 };
 const prepare = await prepareRate(jpegs);
 
 /**
@@ -107,16 +133,21 @@ async function prepareRate(images: Uint8Array[]): Promise<{ perSecond: number; p
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`data paths, ${N} images of 500x375 q90, S=${S}, one image in flight (indicative: shared machine)`);
-console.log(`${'path'.padEnd(12)} ${pad('img/s', 8)} ${pad('img/cpu-s', 10)} ${pad('PIL 1 core', 11)} ${pad('x PIL', 7)}`);
+console.log(`data paths: ${rows[0].images} images each of 500x375 q90, S=${S}, one image in flight, median of ${ROUNDS} interleaved rounds (indicative on a shared machine)`);
+// img/cpu-s (this process's CPU time, libvips threads included) is the per-core rate;
+// img/s depends on how busy the machine is.
+console.log(`${'path'.padEnd(12)} ${pad('img/s', 8)} ${pad('img/cpu-s', 10)} ${pad('PIL 1 core', 11)} ${pad('naive sharp', 12)} ${pad('x PIL (cpu)', 12)}`);
 for (const r of rows) {
   const ref = PIL[r.path];
-  console.log(`${r.path.padEnd(12)} ${pad(r.perSecond.toFixed(0), 8)} ${pad(r.perCpuSecond.toFixed(0), 10)} ${pad(ref ?? '-', 11)} ${pad(ref ? (r.perSecond / ref).toFixed(2) : '-', 7)}`);
+  console.log(`${r.path.padEnd(12)} ${pad(r.perSecond.toFixed(0), 8)} ${pad(r.perCpuSecond.toFixed(0), 10)} ${pad(ref ?? '-', 11)} ${pad(NAIVE_SHARP[r.path] ?? '-', 12)} ${pad(ref ? (r.perCpuSecond / ref).toFixed(2) : '-', 12)}`);
 }
 if (typeof prepare === 'string') console.log(`prepare: not measured: ${prepare}`);
-else console.log(`${'prepare'.padEnd(12)} ${pad(prepare.perSecond.toFixed(0), 8)} ${pad(prepare.perCpuSecond.toFixed(0), 10)} ${pad('-', 11)} ${pad('-', 7)}`);
+else console.log(`${'prepare'.padEnd(12)} ${pad(prepare.perSecond.toFixed(0), 8)} ${pad(prepare.perCpuSecond.toFixed(0), 10)} ${pad('-', 11)} ${pad('-', 12)} ${pad('-', 12)}`);
 console.log(JSON.stringify({
-  bench: 'data', size: S, images: N,
-  results: Object.fromEntries(rows.map((r) => [r.path, { perSecond: +r.perSecond.toFixed(1), perCpuSecond: +r.perCpuSecond.toFixed(1), pil: PIL[r.path] ?? null }])),
+  bench: 'data', size: S, images: rows[0].images, rounds: ROUNDS,
+  results: Object.fromEntries(rows.map((r) => [r.path, {
+    perSecond: +r.perSecond.toFixed(1), perCpuSecond: +r.perCpuSecond.toFixed(1), pil: PIL[r.path] ?? null,
+    ratioToPilPerCore: PIL[r.path] ? +(r.perCpuSecond / PIL[r.path]).toFixed(2) : null,
+  }])),
   prepare: typeof prepare === 'string' ? null : { perSecond: +prepare.perSecond.toFixed(1), perCpuSecond: +prepare.perCpuSecond.toFixed(1) },
 }));
