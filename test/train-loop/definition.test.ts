@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildGraph } from '../../src/pipeline/definition.ts';
+
+const base = { devices: 2, deviceKind: 'cpu' as const, vars: {} };
+
+test('the real graph: dataset -> train -> eval per recipe -> compare, embedded profile by default', () => {
+  const g = buildGraph(base);
+  for (const id of ['make-dataset:embedded', 'prepare:embedded', 'train:a1', 'eval:a1', 'train:a2', 'eval:a3', 'train:torchvision-90ep', 'compare']) {
+    assert.ok(g.stages.has(id), id);
+  }
+  assert.deepEqual(g.defaultTargets, ['compare']);
+  assert.deepEqual(g.stages.get('compare')!.upstream, ['train:a1', 'eval:a1', 'train:a2', 'eval:a2', 'train:a3', 'eval:a3']);
+  const train = g.stages.get('train:a1')!;
+  assert.deepEqual(train.upstream, ['prepare:embedded']);
+  assert.equal(train.devices, 2);
+  assert.equal(train.fingerprint, 'engine');
+  const p = train.params as { recipe: { id: string; epochs: number }; profile: { id: string } };
+  assert.equal(p.recipe.id, 'a1');
+  assert.equal(p.recipe.epochs, 600, 'the recipe travels unscaled; the profile is applied by the stage');
+  assert.equal(p.profile.id, 'embedded');
+  assert.ok(g.order.indexOf('train:a1') < g.order.indexOf('eval:a1'));
+});
+
+test('--set data=DIR switches to a real ImageNet folder and the unscaled profile', () => {
+  const g = buildGraph({ ...base, vars: { data: '/data/imagenet' } });
+  assert.ok(!g.stages.has('make-dataset:embedded'));
+  const prep = g.stages.get('prepare:imagenet')!;
+  assert.equal(Object.keys(prep.inputs).length, 1);
+  assert.equal((g.stages.get('train:a1')!.params as { profile: { id: string } }).profile.id, 'imagenet');
+  assert.equal((g.stages.get('train:a3')!.params as { profile: { id: string } }).profile.id, 'imagenet');
+  // An explicit profile wins.
+  const e = buildGraph({ ...base, profile: 'embedded', vars: { data: '/data/imagenet' } });
+  assert.equal((e.stages.get('train:a1')!.params as { profile: { id: string } }).profile.id, 'embedded');
+});
+
+test('bad switches are named', () => {
+  assert.throws(() => buildGraph({ ...base, profile: 'huge' }), /unknown profile 'huge'/);
+  assert.throws(() => buildGraph({ ...base, vars: { backend: 'gpu' } }), /backend=gpu: expected one of auto, tensorflow, wasm, cpu/);
+});
