@@ -171,7 +171,15 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     dir: o.dataDir, split: 'train', mode: 'train', batchSize: plan.microBatch, seed, train: trainTf,
     sampler: { indices: (e) => epochOrder(plan, trainSet.count, e, seed) }, dropLast: true, workers: o.loaderWorkers ?? 1,
   });
-  const replicas: Replicas = await createReplicas(o.devices, { backend: o.backend === 'auto' ? backend.name : o.backend, arch, modelOptions, step }, model);
+  // Worker-thread replicas serve wasm/cpu. tfjs-node(-gpu) binds devices per process, and a
+  // process-per-GPU transport is not implemented yet: train on one replica and say so.
+  let devices = o.devices;
+  if (backend.name === 'tensorflow' && devices > 1) {
+    notHonoured.push({ field: 'devices', reason: `${devices} devices given, but data parallel on the tensorflow backend needs a process per GPU (not implemented); trains on one` });
+    log(`not honoured: devices: data parallel on the tensorflow backend is not implemented; using 1 of ${devices}`);
+    devices = 1;
+  }
+  const replicas: Replicas = await createReplicas(devices, { backend: o.backend === 'auto' ? backend.name : o.backend, arch, modelOptions, step }, model);
   await replicas.syncAll(model);
 
   const runInfo: RunInfo = {
