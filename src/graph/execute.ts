@@ -143,6 +143,8 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
     }
   };
 
+  const failedLog = (id: string) => join(session.paths.runs, recordFileName(id).replace(/\.json$/, '.failed.log'));
+
   const runAndPublish = async (id: string, k: StageKey, devices: string[], why: string[]): Promise<Ok | NotOk> => {
     const stage = graph.stages.get(id)!;
     if (o.signal.aborted) return finish({ id, status: 'blocked', error: 'interrupted' });
@@ -191,7 +193,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
     }
     if (error) {
       // Nothing is published; the log is kept beside the run records for debugging.
-      const kept = join(session.paths.runs, recordFileName(id).replace(/\.json$/, '.failed.log'));
+      const kept = failedLog(id);
       try {
         mkdirSync(session.paths.runs, { recursive: true });
         renameSync(join(tmp, 'log.txt'), kept);
@@ -205,6 +207,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
     rmSync(contextFile, { force: true }); // holds absolute paths; the entry must stay relocatable
     const manifest = await store.publish(tmp, k.key, id, ms, session.memo);
     rmSync(workDir, { recursive: true, force: true });
+    rmSync(failedLog(id), { force: true }); // an old failure's log would only mislead now
     record(id, k, manifest, 'ran');
     return finish({ id, status: 'done', key: k.key, outputHash: manifest.outputHash });
   };

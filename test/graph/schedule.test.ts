@@ -1,5 +1,6 @@
 // Scheduling: parallel jobs, device hand-out, failures, --only and --force.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { BASIC, Clone, entries, planStates, recordKey } from './helpers.ts';
 
@@ -36,6 +37,7 @@ test('--only runs one stage on cached upstream outputs, and says which upstream 
   const r = await c.main([...BASIC, '--only', 'upper']);
   assert.equal(r.code, 0, r.out + r.err);
   assert.deepEqual(c.started(), ['upper'], 'only upper ran, on the cached source');
+  assert.ok(!existsSync(c.path('artifacts/runs/upper.failed.log')), 'the log of the earlier failure is gone');
 });
 
 test('--jobs 2 runs two independent stages at the same time', async () => {
