@@ -8,6 +8,7 @@ import {
 } from '../../src/data/transforms/randaugment.ts';
 import { ReplaySource } from '../../src/data/transforms/random-source.ts';
 import { affine } from '../../src/data/transforms/geometric.ts';
+import { smooth } from '../../src/data/transforms/enhance.ts';
 import { IMAGENET_MEAN } from '../../src/data/transforms/normalize.ts';
 import { filledImage, makeImage } from '../../src/data/transforms/image.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -183,5 +184,22 @@ test('the row-constant affine shortcut equals the general per-pixel loop', () =>
         assert.deepEqual(affine(img, mm, f, FILL).data, affine(img, mm, f, FILL, { general: true }).data, `${f} ${mm.join(',')}`);
       }
     }
+  }
+});
+
+test('SMOOTH in integers equals Pillow\'s float32 accumulation on random images', () => {
+  const f = Math.fround, k1 = f(1 / 13), k5 = f(5 / 13);
+  for (let seed = 0; seed < 4; seed++) {
+    const img = randomImage(23, 17, 40 + seed);
+    const got = smooth(img);
+    const d = img.data, stride = 23 * 3;
+    for (let y = 1; y < 16; y++) for (let x = 1; x < 22; x++) for (let c = 0; c < 3; c++) {
+      const p = y * stride + x * 3 + c, b = p + stride, a = p - stride;
+      const row = (q: number, mid: number) => f(f(f(d[q - 3] * k1) + f(d[q] * mid)) + f(d[q + 3] * k1));
+      const ss = f(f(f(0.5 + row(b, k1)) + row(p, k5)) + row(a, k1));
+      assert.equal(got[p], Math.max(0, Math.min(255, Math.trunc(ss))), `(${x},${y},${c})`);
+    }
+    // the border is copied
+    assert.deepEqual(got.subarray(0, stride), d.subarray(0, stride));
   }
 });

@@ -79,31 +79,24 @@ export function brightness(img: RgbImage, factor: number): RgbImage {
 }
 
 /**
- * Pillow's SMOOTH filter: 3x3 kernel [[1,1,1],[1,5,1],[1,1,1]] / 13 in float32, rounded
- * to nearest (Pillow adds 0.5 then truncates), with the one-pixel border copied unchanged.
+ * Pillow's SMOOTH filter: 3x3 kernel [[1,1,1],[1,5,1],[1,1,1]] / 13 with the one-pixel
+ * border copied unchanged. Pillow sums float32 products onto 0.5 and truncates; with n the
+ * integer weighted sum, the exact value n/13 + 0.5 is never closer than 1/26 to an integer
+ * (13 is odd), far beyond float32's error of ~3e-5 at this scale, so floor((2n + 13) / 26)
+ * gives Pillow's bytes exactly, in integer arithmetic (a test checks it against float32).
  */
 export function smooth(img: RgbImage): Uint8Array {
   const { width: w, height: h, data: d } = img;
   const out = d.slice();
   if (w < 3 || h < 3) return out;
-  // Pillow multiplies each byte by a float32 weight: tabulate the 256 possible products.
-  const k1 = f32(1 / 13), k5 = f32(5 / 13);
-  const t1 = new Float32Array(256), t5 = new Float32Array(256);
-  for (let v = 0; v < 256; v++) {
-    t1[v] = v * k1;
-    t5[v] = v * k5;
-  }
+  const q = new Uint8Array(13 * 255 + 1);
+  for (let n = 0; n < q.length; n++) q[n] = Math.floor((2 * n + 13) / 26);
   const stride = w * 3;
   for (let y = 1; y < h - 1; y++) {
     for (let p = y * stride + 3, end = (y + 1) * stride - 3; p < end; p++) {
-      const below = p + stride, above = p - stride;
-      // Same association as Pillow: the row below, the row itself, the row above,
-      // each a left-to-right sum of three products, accumulated onto 0.5.
-      const rowB = f32(f32(t1[d[below - 3]] + t1[d[below]]) + t1[d[below + 3]]);
-      const rowM = f32(f32(t1[d[p - 3]] + t5[d[p]]) + t1[d[p + 3]]);
-      const rowA = f32(f32(t1[d[above - 3]] + t1[d[above]]) + t1[d[above + 3]]);
-      const ss = f32(f32(f32(0.5 + rowB) + rowM) + rowA);
-      out[p] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
+      const a = p - stride, b = p + stride;
+      const n = d[a - 3] + d[a] + d[a + 3] + d[p - 3] + 5 * d[p] + d[p + 3] + d[b - 3] + d[b] + d[b + 3];
+      out[p] = q[n];
     }
   }
   return out;
