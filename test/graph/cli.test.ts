@@ -99,3 +99,31 @@ test('pipeline.ts starts as a process and reports the graph without loading tfjs
   assert.match(r.out, /source/);
   assert.doesNotMatch(r.err, /tfjs|node_modules\/sharp/);
 });
+
+test('a stage that does not write a declared output fails and publishes nothing', async () => {
+  const r = await c.main(['--graph', 'test/fixtures/bad/outputs.ts']);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /forgetful: failed \(did not write its declared output summary\.json/);
+  const plan = await c.main(['--graph', 'test/fixtures/bad/outputs.ts', '--dry-run']);
+  assert.match(plan.out, /would run\s+forgetful/);
+});
+
+test('the live view draws running stages and their output on a terminal', async () => {
+  const { LiveView } = await import('../../src/cli/view.ts');
+  const { PassThrough } = await import('node:stream');
+  const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 });
+  let text = '';
+  tty.on('data', (d) => (text += d));
+  const view = await LiveView.create(tty);
+  view.start(['a', 'b']);
+  view.state('a', 'running', 'devices 0');
+  view.line('a', 'epoch 1', 'stdout');
+  view.state('b', 'cached');
+  view.state('a', 'done');
+  view.finish();
+  const plain = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  assert.match(plain, /▶ a\s+running\s+[\d.]+s\s+devices 0/);
+  assert.match(plain, /\[a\] epoch 1/);
+  assert.match(plain, /✓ a done in/);
+  assert.match(plain, /cached 1 · done 1|done 1 · cached 1/);
+});
