@@ -64,8 +64,13 @@ export function renderReport(input: ReportInput): Report {
     input.runs.map((r, i) => ({ name: `${r.recipe} train loss`, color: PALETTE[i % PALETTE.length], points: r.epochs.map((e) => ({ x: e.epoch + 1, y: e.loss })) })),
     { title: 'Training loss (ours)', xLabel: 'epoch', yLabel: 'loss' },
   );
+  // The planned schedule from run.json (per update); older runs without it fall back to the per-epoch LR of metrics.jsonl.
   const lr = lineChart(
-    input.runs.map((r, i) => ({ name: `${r.recipe}`, color: PALETTE[i % PALETTE.length], points: r.epochs.map((e) => ({ x: e.epoch, y: e.lr })) })),
+    input.runs.map((r, i) => ({
+      name: `${r.recipe}`,
+      color: PALETTE[i % PALETTE.length],
+      points: r.run?.lrSchedule?.length ? r.run.lrSchedule.map((p) => ({ x: p.epoch, y: p.lr })) : r.epochs.map((e) => ({ x: e.epoch, y: e.lr })),
+    })),
     { title: 'Learning-rate schedule (as run)', xLabel: 'epoch', yLabel: 'learning rate', logY: true },
   );
   const bars: Bar[] = [];

@@ -30,7 +30,7 @@ import { recipeHash } from '../../recipes/hash.ts';
 import type { Recipe } from '../../recipes/schema.ts';
 import type { Profile } from '../pipeline/profiles.ts';
 import { createOptimizer, type Optimizer, type OptimizerState } from './optimizer.ts';
-import { createLrSchedule } from './schedule.ts';
+import { createLrSchedule, type LrSchedule } from './schedule.ts';
 import { applyMix, drawMix, mixConfigFromRecipe } from './mixup.ts';
 import { smoothedOneHot } from './bce.ts';
 import { loadCheckpoint, saveCheckpoint, type NamedTensor } from './checkpoint.ts';
@@ -187,7 +187,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     backend: backend.name, versions: backend.versions, devices: replicas.count, arch, trainSize: plan.scaled.trainSize,
     epochs: plan.totalEpochs, globalBatch: plan.scaled.globalBatch, microBatch: plan.microBatch, lr: plan.scaled.lr,
     notHonoured, datasetClasses: plan.numClasses, trainSamples: trainSet.count, seed,
-    startedAt: new Date().toISOString(), finishedAt: null, resumes,
+    startedAt: new Date().toISOString(), finishedAt: null, resumes, lrSchedule: sampleSchedule(sched, plan.updatesPerEpoch),
   };
   writeRunInfo(join(o.workDir, 'run.json'), runInfo);
   log(`train ${recipe.id}: ${arch} at ${plan.scaled.trainSize} px, ${plan.totalEpochs} epochs x ${plan.updatesPerEpoch} updates of ${plan.scaled.globalBatch} (${plan.microBatchesPerUpdate} micro-batches of ${plan.microBatch}), peak LR ${plan.scaled.lr.toPrecision(4)}, backend ${backend.name}, ${replicas.count} worker(s)`);
@@ -331,6 +331,21 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     model.dispose();
     await trainSet.close();
   }
+}
+
+/** The schedule at up to ~400 updates (every update while the LR ramps up), for the report's chart. */
+function sampleSchedule(sched: LrSchedule, updatesPerEpoch: number): { epoch: number; lr: number }[] {
+  const total = sched.totalUpdates;
+  const stride = Math.max(1, Math.floor(total / 400));
+  const out: { epoch: number; lr: number }[] = [];
+  let prev = -Infinity;
+  for (let k = 0; k < total; k++) {
+    const lr = sched.lrForUpdate(k);
+    // Keep every point of the warmup ramp, then one every `stride` updates, and the last.
+    if (lr > prev || k % stride === 0 || k === total - 1) out.push({ epoch: k / updatesPerEpoch, lr });
+    prev = lr;
+  }
+  return out;
 }
 
 /** Reads the model written by a train stage (model.ckpt) back into a fresh model. */

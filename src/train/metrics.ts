@@ -57,6 +57,8 @@ export const RunInfo = Type.Object({
   finishedAt: Type.Union([Type.String(), Type.Null()]),
   /** How many times the run was resumed from a checkpoint. */
   resumes: Type.Integer({ minimum: 0 }),
+  /** The LR schedule as planned: (fractional epoch, LR) at up to ~400 evenly spaced updates, every update of the warmup included. */
+  lrSchedule: Type.Optional(Type.Array(Type.Object({ epoch: Type.Number(), lr: Type.Number() }))),
 });
 export type RunInfo = Static<typeof RunInfo>;
 

@@ -36,6 +36,7 @@ function runInfo(recipe: string): RunInfo {
     backend: 'wasm', versions: { '@tensorflow/tfjs-core': '4.22.0' }, devices: 2, arch: 'resnet_tiny', trainSize: 56,
     epochs: 3, globalBatch: 64, microBatch: 32, lr: 8.8e-4, notHonoured: [{ field: 'precision', reason: 'no fp16 <on> wasm & cpu' }],
     datasetClasses: 10, trainSamples: 600, seed: 0, startedAt: 'x', finishedAt: 'y', resumes: 0,
+    lrSchedule: [{ epoch: 0, lr: 1e-4 }, { epoch: 0.5, lr: 5e-3 }, { epoch: 3, lr: 1e-6 }],
   };
 }
 
