@@ -69,14 +69,14 @@ function forLoop(counter: number, limit: Code, body: Code, step = 1): Code {
   ];
 }
 
-/** Two saturating narrows: four int32 vectors -> sixteen bytes clamped to 0..255. */
+/** Pillow's PRECISION_BITS and the rounding offset the accumulators start from. */
 const SHIFT = 22;
 const HALF = 1 << (SHIFT - 1);
 
-function func(params: number, locals: [number, number][], body: Code): Code {
+/** A function body: its extra locals as (count, type) runs, then the code. */
+function func(locals: [number, number][], body: Code): Code {
   const decl = [...uleb(locals.length), ...locals.flatMap(([n, t]) => [...uleb(n), t])];
   const code = [...decl, ...body, OP.end];
-  void params;
   return [...uleb(code.length), ...code];
 }
 
@@ -114,7 +114,7 @@ function hpass(): Code {
     ...add(get(weights), mul(get(x), get(kBytes))), ...set(wp),
     ...i32(HALF), ...simd(V.splat32), ...set(acc),
     ...forLoop(t, get(count), tap),
-    // (acc >> 22) narrowed with saturation twice = clamp to 0..255; store 4 bytes, the
+    // (acc >> 22), then two saturating narrows (i32 -> u16 -> u8) clamp to 0..255; store 4 bytes, the
     // 4th is overwritten by the next pixel (or lands in padding).
     ...add(get(drow), mul(get(x), i32(3))),
     ...get(acc), ...i32(SHIFT), ...simd(V.shrS32), ...set(acc),
@@ -127,7 +127,7 @@ function hpass(): Code {
     ...add(get(dst), mul(get(r), mul(get(outW), i32(3)))), ...set(drow),
     ...forLoop(x, get(outW), perPixel),
   ];
-  return func(8, [[8, I32], [1, V128]], forLoop(r, get(rows), perRow));
+  return func([[8, I32], [1, V128]], forLoop(r, get(rows), perRow));
 }
 
 // vpass(mid, midStride, outH, rowBytes, bounds, weights, ksizeBytes, dst)
@@ -169,7 +169,7 @@ function vpass(): Code {
     ...add(get(dst), mul(get(y), get(rowBytes))), ...set(drow),
     ...forLoop(x, get(rowBytes), perChunk, 16),
   ];
-  return func(8, [[8, I32], [8, V128]], forLoop(y, get(outH), perRow));
+  return func([[8, I32], [8, V128]], forLoop(y, get(outH), perRow));
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
