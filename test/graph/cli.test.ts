@@ -117,7 +117,7 @@ test('the live view draws running stages and their output on a terminal', async 
   const view = await LiveView.create(tty);
   view.start(['a', 'b']);
   view.state('a', 'running', 'devices 0');
-  view.line('a', 'epoch 1', 'stdout');
+  view.line('a', 'epoch 1');
   view.state('b', 'cached');
   view.state('a', 'done');
   view.finish();
