@@ -105,6 +105,11 @@ export async function gc(session: Session, o: { dryRun: boolean; work: boolean }
     lines.push(`${o.dryRun ? 'would delete' : 'deleted'} ${p} (${mb(size)})`);
     if (!o.dryRun) rmSync(p, { recursive: true, force: true });
   }
+  if (!o.dryRun) {
+    const dropped = session.memo.prune();
+    session.memo.save();
+    if (dropped) lines.push(`forgot ${dropped} vanished file(s) in the hash memo`);
+  }
   lines.push(`${o.dryRun ? 'would free' : 'freed'} ${mb(total)} in ${doomed.length} folder(s); kept ${keep.size} entr${keep.size === 1 ? 'y' : 'ies'}`);
   return `${lines.join('\n')}\n`;
 }

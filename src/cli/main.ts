@@ -135,6 +135,14 @@ async function runCommand(graph: Graph, flags: RunFlags, io: MainIo): Promise<nu
       ids = [id];
     } else ids = session.closure(targets);
 
+    // Missing external inputs are bad input, named before anything runs (not a stage failure later).
+    for (const id of ids) {
+      for (const [name, p] of Object.entries(graph.stages.get(id)!.inputs)) {
+        if (!existsSync(isAbsolute(p) ? p : resolve(graph.root, p))) {
+          throw new GraphError(`stage ${id}: external input '${name}' not found: ${p}`);
+        }
+      }
+    }
     const pool = new DevicePool(deviceIds(devicesCount(flags, io.env), flags.deviceKind, io.env));
     for (const id of ids) {
       const need = graph.stages.get(id)!.devices;

@@ -7,7 +7,7 @@
 // Deno reports file times at that precision and Node finer: a memo written by one runtime must
 // hit in the other.
 import { createHash } from 'node:crypto';
-import { promises as fsp, readFileSync, renameSync, mkdirSync, writeFileSync, type Stats } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, renameSync, mkdirSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -80,6 +80,19 @@ export class HashMemo {
   remember(path: string, st: Stats, sha256: string): void {
     this.files[path] = { size: st.size, mtime: Math.floor(st.mtimeMs), sha256 };
     this.dirty = true;
+  }
+
+  /** Forgets files that no longer exist (gc); returns how many entries were dropped. */
+  prune(): number {
+    let n = 0;
+    for (const p of Object.keys(this.files)) {
+      if (!existsSync(p)) {
+        delete this.files[p];
+        n++;
+      }
+    }
+    if (n) this.dirty = true;
+    return n;
   }
 
   /** Writes the memo atomically (tmp + rename: readers never see half a file; a concurrent writer may win, which only costs a rehash). */

@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { combineFiles, hashFolder, type HashedFile, type HashMemo } from './hash.ts';
+import { combineFiles, hashFolder, HashMemo, type HashedFile } from './hash.ts';
 
 export const Manifest = Type.Object({
   version: Type.Literal(1),
@@ -136,7 +136,8 @@ export class Store {
    * aside first and deleted after the new one is in place.
    */
   async publish(tmp: string, key: string, stage: string, durationMs: number, memo: HashMemo): Promise<Manifest> {
-    const files: HashedFile[] = await hashFolder(join(tmp, 'out'), memo);
+    // Hashed through a throw-away memo: the temporary paths vanish with the rename below.
+    const files: HashedFile[] = await hashFolder(join(tmp, 'out'), new HashMemo());
     const manifest: Manifest = {
       version: 1,
       key,

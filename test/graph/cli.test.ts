@@ -31,9 +31,11 @@ test('params failing their schema name the path and the expected type', async ()
 });
 
 test('a missing external input names the path', async () => {
-  const r = await c.main([...BASIC, '--set', 'input=data/nowhere.txt', '--dry-run']);
-  assert.equal(r.code, 2);
-  assert.match(r.err, /stage source: external input 'text' not found: data\/nowhere\.txt/);
+  for (const mode of [['--dry-run'], []]) {
+    const r = await c.main([...BASIC, '--set', 'input=data/nowhere.txt', ...mode]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /stage source: external input 'text' not found: data\/nowhere\.txt/);
+  }
 });
 
 test('bad flags and unknown graph modules are reported, --help exits 0', async () => {
@@ -73,6 +75,7 @@ test('list, graph --format mermaid|dot, status and gc', async () => {
   assert.match(dry.out, /would free .* in 2 folder\(s\); kept 4 entries/);
   const gc = await c.main([...BASIC, 'gc']);
   assert.match(gc.out, /freed .* in 2 folder\(s\)/);
+  assert.match(gc.out, /forgot 2 vanished file\(s\) in the hash memo/);
   const again = await c.main(BASIC);
   assert.match(again.out, /cached 4/);
 });
