@@ -104,3 +104,23 @@ test('the device pool hands out distinct ids first come first served', async () 
   assert.equal(new Set([...bGot!]).size, 2);
   await assert.rejects(pool.acquire(4), /needs 4 devices but only 3/);
 });
+
+test('a stage declaring the engine fingerprint gets it in its key (tfjs versions, read without loading tfjs)', async () => {
+  const { defineGraph } = await import('../../src/graph/define.ts');
+  const { Session, artifactPaths } = await import('../../src/graph/session.ts');
+  const { stageKey } = await import('../../src/graph/key.ts');
+  const root = new URL('../..', import.meta.url);
+  const decl = { id: 'count', script: 'test/fixtures/basic/stages/count.ts' };
+  const graph = defineGraph({ root, stages: [decl, { ...decl, id: 'count:engine', fingerprint: 'engine' as const }] });
+  const session = new Session(graph, artifactPaths(tmp));
+  const plain = await stageKey(graph.stages.get('count')!, session.keys, {});
+  const withEngine = await stageKey(graph.stages.get('count:engine')!, session.keys, {});
+  assert.equal(plain.parts.engine, undefined);
+  const fp = withEngine.parts.engine as { backend: string; versions: Record<string, string> };
+  assert.match(fp.versions['@tensorflow/tfjs-core'], /^\d+\.\d+\.\d+/);
+  // Another engine (e.g. a different tfjs version on a CI runner) means another key.
+  const other = new Session(graph, artifactPaths(tmp), async () => ({ ...fp, versions: { ...fp.versions, '@tensorflow/tfjs-core': '0.0.1' } }));
+  const k2 = await stageKey(graph.stages.get('count:engine')!, other.keys, {});
+  assert.notEqual(k2.key, withEngine.key);
+  assert.equal((await stageKey(graph.stages.get('count')!, other.keys, {})).key, plain.key);
+});
