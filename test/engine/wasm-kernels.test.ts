@@ -81,3 +81,27 @@ test('_FusedMatMul wasm = cpu: transposed operands with bias and relu', async ()
   assert.deepEqual(got.shape, [4, 5]);
   assert.equal(withinSumBound(got.values, want.values, bound.values, 6 + 1), null);
 });
+
+const REDUCE_CASES: { name: string; shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
+  { name: 'NHWC per-channel (BatchNorm statistics)', shape: [3, 5, 4, 7], axis: [0, 1, 2], keepDims: false },
+  { name: 'NHWC per-channel, keepDims, axes unordered', shape: [2, 3, 3, 5], axis: [2, 0, 1], keepDims: true },
+  { name: 'matrix columns', shape: [9, 6], axis: 0, keepDims: false },
+  { name: 'inner axis (goes to the native kernel)', shape: [4, 6], axis: 1, keepDims: false },
+  { name: 'everything (goes to the native kernel)', shape: [2, 3, 4], axis: [0, 1, 2], keepDims: false },
+];
+
+for (const [k, c] of REDUCE_CASES.entries()) {
+  for (const op of ['sum', 'mean'] as const) {
+    test(`${op === 'sum' ? 'Sum' : 'Mean'} wasm = cpu: ${c.name}`, async () => {
+      const x = gaussian(c.shape, 7, k);
+      const run = (v: Float32Array) => () => tf[op](tf.tensor(v, c.shape), c.axis, c.keepDims);
+      const want = await on('cpu', run(x));
+      const got = await on('wasm', run(x));
+      const bound = await on('cpu', run(abs(x)));
+      assert.deepEqual(got.shape, want.shape);
+      const axes = Array.isArray(c.axis) ? c.axis : [c.axis];
+      const terms = axes.reduce((n, a) => n * c.shape[a], 1);
+      assert.equal(withinSumBound(got.values, want.values, bound.values, terms), null);
+    });
+  }
+}

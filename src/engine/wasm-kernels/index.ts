@@ -7,6 +7,8 @@
 //   Conv2DBackpropInput   present but a naive loop (~2 GFLOP/s vs ~20 for the forward conv).
 //   BatchMatMul           present, but transposeA/transposeB take a naive loop (14-30x slower),
 //   _FusedMatMul          and the linear layer's backward pass asks for exactly those.
+//   Sum, Mean             present, but reducing all axes except the last (BatchNorm's statistics
+//                         over N, H, W) transposes the whole activation first.
 // Everything else a step uses (Conv2D, pads, slices, MaxPool + MaxPoolGrad, reductions,
 // element-wise maths, Sigmoid/Log/Softplus for the losses, Sqrt/Pow for LAMB) is native in wasm.
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +17,7 @@ import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul.ts';
 import { captureOriginal } from './compose.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { meanConfig, sumConfig } from './reduce-leading.ts';
 
 /** Our kernels, in registration order. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
@@ -22,6 +25,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
   batchMatMulConfig,
   fusedMatMulConfig,
+  sumConfig,
+  meanConfig,
 ];
 
 /** What was registered for wasm before us, to restore on unregister (null = nothing). */
@@ -34,8 +39,7 @@ const replaced = new Map<string, KernelConfig | null>();
 export function registerWasmTrainingKernels(): void {
   if (replaced.size > 0) return;
   // Kernels we build on but also replace: keep their native versions reachable first.
-  captureOriginal('BatchMatMul');
-  captureOriginal('_FusedMatMul');
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Sum', 'Mean']) captureOriginal(name);
   for (const config of WASM_TRAINING_KERNELS) {
     const existing = tf.getKernel(config.kernelName, 'wasm') ?? null;
     if (existing !== null) tf.unregisterKernel(config.kernelName, 'wasm');
