@@ -13,71 +13,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStageContext } from '../src/graph/context.ts';
 import { EvalParams } from '../src/pipeline/params.ts';
-import { getProfile, scaleRecipe, type Profile } from '../src/pipeline/profiles.ts';
-import { getRecipe, type Recipe } from '../recipes/index.ts';
+import { getProfile } from '../src/pipeline/profiles.ts';
+import { getRecipe } from '../recipes/index.ts';
+import type { EvalJob } from '../src/train/eval-job.ts';
 import type { BackendChoice } from '../src/engine/fingerprint.ts';
-import type { EvalMetrics } from '../src/train/metrics.ts';
-
-interface EvalJob {
-  recipe: Recipe;
-  profile: Profile;
-  backend: BackendChoice;
-  dataDir: string;
-  outDir: string;
-  checkpoint?: string;
-  weights?: string;
-  split: 'val' | 'train';
-}
-
-async function evaluate(job: EvalJob): Promise<EvalMetrics> {
-  const t0 = performance.now();
-  const { selectBackend } = await import('../src/engine/backend.ts');
-  const { loadTrainedModel } = await import('../src/train/loop.ts');
-  const { evaluateLogits, loadEvalSet, predict } = await import('../src/train/evaluate-model.ts');
-  const { evalOptionsFromRecipe } = await import('../src/data/transforms/index.ts');
-  const { openShards } = await import('../src/data/shards.ts');
-  const backend = await selectBackend(job.backend);
-  const r = job.recipe;
-  let model;
-  let source: string;
-  let size: number;
-  const classes = (() => {
-    const s = openShards(job.dataDir, job.split);
-    const c = s.classes;
-    void s.close();
-    return c;
-  })();
-  if (job.weights) {
-    // Imported weights are scored exactly as published: the recipe's own test protocol.
-    const { createResNet } = await import('../src/model/resnet.ts');
-    const { loadTimmSafetensors } = await import('../src/model/timm-weights.ts');
-    const { RESNET_ARCHS } = await import('../src/model/resnet-archs.ts');
-    if (!(r.model.arch in RESNET_ARCHS)) throw new Error(`recipe ${r.id}: unknown architecture ${r.model.arch}`);
-    model = createResNet(r.model.arch as keyof typeof RESNET_ARCHS, { numClasses: r.model.numClasses, init: 'none' });
-    const rep = loadTimmSafetensors(model, job.weights);
-    console.error(`imported ${rep.loaded.length} tensors from ${job.weights}`);
-    if (model.options.numClasses !== classes.length) throw new Error(`${job.weights}: ${model.options.numClasses} classes, but ${job.dataDir} has ${classes.length}`);
-    source = 'weights';
-    size = scaleRecipe({ arch: r.model.arch, epochs: r.epochs, warmupEpochs: 0, cooldownEpochs: 0, trainSize: r.train.resolution, testSize: r.eval.resolution, globalBatch: r.globalBatch, lr: 1, warmupLr: 0, minLr: 0 }, job.profile).testSize;
-  } else {
-    if (!job.checkpoint || !existsSync(job.checkpoint)) throw new Error(`no checkpoint at ${job.checkpoint}: train first or give --weights`);
-    model = loadTrainedModel(job.checkpoint);
-    if (model.options.numClasses !== classes.length) throw new Error(`${job.checkpoint}: ${model.options.numClasses} classes, but ${job.dataDir} has ${classes.length}`);
-    source = 'checkpoint';
-    size = scaleRecipe({ arch: r.model.arch, epochs: r.epochs, warmupEpochs: 0, cooldownEpochs: 0, trainSize: r.train.resolution, testSize: r.eval.resolution, globalBatch: r.globalBatch, lr: 1, warmupLr: 0, minLr: 0 }, job.profile).testSize;
-  }
-  const opts = evalOptionsFromRecipe({ ...r.eval, resolution: size });
-  const set = await loadEvalSet(job.dataDir, job.split, opts, 0, 1);
-  const logits = predict(model, set, r.train.mean, r.train.std);
-  const scores = evaluateLogits(logits, set.labels, model.options.numClasses);
-  model.dispose();
-  return {
-    recipe: r.id, source, top1: scores.top1, top5: scores.top5, count: set.n, imageSize: size, cropPct: r.eval.cropPct,
-    interpolation: r.eval.interpolation, backend: backend.name,
-    perClass: scores.perClass.map((c) => ({ ...c, name: classes[c.index] ?? String(c.index) })),
-    seconds: (performance.now() - t0) / 1000,
-  };
-}
 
 function parseBackend(v: string): BackendChoice {
   if (v === 'auto' || v === 'tensorflow' || v === 'wasm' || v === 'cpu') return v;
@@ -92,13 +31,14 @@ async function main(): Promise<void> {
     .option('--data <dir>', 'prepared dataset folder (output of stages/prepare.ts)')
     .option('--checkpoint <file>', 'model.ckpt written by stages/train.ts')
     .option('--weights <file>', 'a timm .safetensors file (e.g. resnet50.a1_in1k) to import and score')
+    .option('--arch <name>', "architecture of --weights (default: the recipe's, resnet50)")
     .option('--recipe <id>', 'recipe whose eval protocol to use', 'a1')
     .option('--profile <id>', 'scale profile (test resolution scaling): embedded, tiny or imagenet', 'embedded')
     .option('--split <split>', 'val or train', 'val')
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
     .option('--out <dir>', 'output folder for metrics.json')
     .parse();
-  const o = program.opts<{ context?: string; data?: string; checkpoint?: string; weights?: string; recipe: string; profile: string; split: string; backend: string; out?: string }>();
+  const o = program.opts<{ context?: string; data?: string; checkpoint?: string; weights?: string; arch?: string; recipe: string; profile: string; split: string; backend: string; out?: string }>();
   let job: EvalJob;
   if (o.context) {
     const ctx = readStageContext(o.context);
@@ -116,9 +56,10 @@ async function main(): Promise<void> {
     if (!o.data || !o.out) program.error('give --data PREPARED_DIR, --out DIR and --checkpoint FILE or --weights FILE (or --context FILE); see --help');
     if (!o.checkpoint && !o.weights) program.error('give --checkpoint FILE or --weights FILE');
     if (o.split !== 'val' && o.split !== 'train') program.error(`--split: expected val or train, got '${o.split}'`);
-    job = { recipe: getRecipe(o.recipe), profile: getProfile(o.profile), backend: parseBackend(o.backend), dataDir: o.data!, outDir: o.out!, checkpoint: o.checkpoint, weights: o.weights, split: o.split as 'val' | 'train' };
+    job = { recipe: getRecipe(o.recipe), profile: getProfile(o.profile), backend: parseBackend(o.backend), dataDir: o.data!, outDir: o.out!, checkpoint: o.checkpoint, weights: o.weights, arch: o.arch, split: o.split as 'val' | 'train' };
   }
-  const m = await evaluate(job);
+  const { runEvaluation } = await import('../src/train/eval-job.ts');
+  const m = await runEvaluation(job);
   mkdirSync(job.outDir, { recursive: true });
   writeFileSync(join(job.outDir, 'metrics.json'), JSON.stringify(m, null, 2) + '\n');
   console.log(`eval ${m.recipe}: top-1 ${m.top1.toFixed(2)} %, top-5 ${m.top5.toFixed(2)} % on ${m.count} ${job.split} images at ${m.imageSize} px (crop ${m.cropPct}, ${m.interpolation}); chance ${(100 / m.perClass.length).toFixed(1)} %`);

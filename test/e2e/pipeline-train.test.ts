@@ -2,7 +2,8 @@
 //   pipeline.ts --target eval:a1 (tiny dataset, tiny ResNet, 3 epochs) is killed with
 //   SIGKILL (whole process group) during epoch 2; the rerun resumes from the start of
 //   epoch 2 and its final metrics and weights equal an uninterrupted run's (same seed);
-//   eval prints top-1/top-5; a third run is a no-op.
+//   eval prints top-1/top-5; the exported model.safetensors imported with --weights scores
+//   the same; a third run is a no-op.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { train } from '../../src/train/loop.ts';
 import { getProfile } from '../../src/pipeline/profiles.ts';
 import { getRecipe } from '../../recipes/index.ts';
-import { readEpochs } from '../../src/train/metrics.ts';
+import { readEpochs, readEvalMetrics } from '../../src/train/metrics.ts';
+import { runEvaluation } from '../../src/train/eval-job.ts';
 import { loadCheckpoint } from '../../src/train/checkpoint.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -78,6 +80,18 @@ test('pipeline eval:a1 survives kill -9 in epoch 2 and matches an uninterrupted 
     assert.deepEqual(resumed, strip(join(ref, 'metrics.jsonl')), 'per-epoch loss, LR, top-1 and counts equal the uninterrupted run');
     const a = loadCheckpoint(join(trained, 'model.ckpt'))!, b = loadCheckpoint(join(ref, 'model.ckpt'))!;
     for (const [name, t] of a.tensors) assert.deepEqual(t.data, b.tensors.get(name)!.data, `weights ${name}`);
+
+    // The exported timm-layout weights, imported with --weights, score exactly like the checkpoint.
+    const [evaluated] = outputsWith(cache, 'metrics.json');
+    const viaWeights = await runEvaluation({
+      recipe: getRecipe('a1'), profile: getProfile('tiny'), backend: 'wasm', dataDir: prepared, outDir: join(tmp, 'w'),
+      weights: join(trained, 'model.safetensors'), arch: 'resnet_tiny', split: 'val',
+    });
+    const fromStage = readEvalMetrics(join(evaluated, 'metrics.json'));
+    assert.equal(fromStage.source, 'checkpoint');
+    assert.equal(viaWeights.source, 'weights');
+    assert.deepEqual([viaWeights.top1, viaWeights.top5, viaWeights.perClass], [fromStage.top1, fromStage.top5, fromStage.perClass]);
+    assert.equal(fromStage.count, 16);
 
     // Everything cached now: the same command only reports.
     const t0 = performance.now();
