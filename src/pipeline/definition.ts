@@ -81,7 +81,7 @@ export function buildGraph(opts: DefinitionOptions): Graph {
       paramsSchema: TrainParams,
       params: { recipe, profile, backend, workers: 0 },
       upstream: [datasetStage],
-      outputs: ['model.ckpt', 'metrics.jsonl', 'run.json'],
+      outputs: ['model.ckpt', 'model.safetensors', 'metrics.jsonl', 'run.json'],
       resources: { devices },
       fingerprint: 'engine',
     });
