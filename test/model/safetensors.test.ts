@@ -131,3 +131,41 @@ test('writeSafetensors writes atomically (no temp file left behind)', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * The checks the reference safetensors loader (the one timm calls) makes before it accepts a
+ * file: header length within the file, a JSON object whose tensor entries, sorted by offset,
+ * tile the data section exactly (no gap, no overlap, nothing after), byte sizes matching
+ * dtype x shape, and string-to-string metadata.
+ */
+function assertLoadableByReferenceRules(bytes: Uint8Array): void {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  assert.ok(8 + n <= bytes.length, 'header within the file');
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, any>;
+  const width: Record<string, number> = { F32: 4, I64: 8, I32: 4 };
+  const entries = Object.entries(header).filter(([k]) => k !== '__metadata__');
+  entries.sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
+  let end = 0;
+  for (const [name, e] of entries) {
+    assert.equal(e.data_offsets[0], end, `${name}: starts where the previous tensor ended`);
+    const count = (e.shape as number[]).reduce((a, b) => a * b, 1);
+    assert.equal(e.data_offsets[1] - e.data_offsets[0], count * width[e.dtype], `${name}: size`);
+    end = e.data_offsets[1];
+  }
+  assert.equal(8 + n + end, bytes.length, 'data section fully used');
+  for (const v of Object.values(header.__metadata__ ?? {})) assert.equal(typeof v, 'string');
+}
+
+test('an exported model file passes the reference loader\'s structural checks', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rsb-model-'));
+  const model = createResNet('resnet_tiny_basic', { numClasses: 5, seed: 3 });
+  try {
+    const p = join(dir, 'm.safetensors');
+    saveTimmSafetensors(model, p, { source: 'test' });
+    assertLoadableByReferenceRules(readFileSync(p));
+    assertLoadableByReferenceRules(readFileSync(weights));
+  } finally {
+    model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
