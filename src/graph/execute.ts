@@ -89,6 +89,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
     if (failed.length) return finish({ id, status: 'blocked', error: `upstream ${failed.join(', ')} failed` });
     if (o.signal.aborted) return finish({ id, status: 'blocked', error: 'interrupted' });
     const outputs = Object.fromEntries(stage.upstream.map((u, i) => [u, (ups[i] as Ok).outputHash]));
+    const upstreamDirs = Object.fromEntries(stage.upstream.map((u, i) => [u, store.outDir((ups[i] as Ok).key)]));
     let k: StageKey;
     try {
       k = await stageKey(stage, session.keys, outputs);
@@ -134,7 +135,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
         return finish({ id, status: 'failed', error: `${id} ${(e as Error).message}` });
       }
       try {
-        return await limit(() => runAndPublish(id, k, ids, why));
+        return await limit(() => runAndPublish(id, k, upstreamDirs, ids, why));
       } finally {
         o.devices.release(ids);
       }
@@ -145,7 +146,13 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
 
   const failedLog = (id: string) => join(session.paths.runs, recordFileName(id).replace(/\.json$/, '.failed.log'));
 
-  const runAndPublish = async (id: string, k: StageKey, devices: string[], why: string[]): Promise<Ok | NotOk> => {
+  const runAndPublish = async (
+    id: string,
+    k: StageKey,
+    upstream: Record<string, string>,
+    devices: string[],
+    why: string[],
+  ): Promise<Ok | NotOk> => {
     const stage = graph.stages.get(id)!;
     if (o.signal.aborted) return finish({ id, status: 'blocked', error: 'interrupted' });
     const tmp = store.createTemp(k.key);
@@ -157,9 +164,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
       params: stage.params,
       outDir: join(tmp, 'out'),
       workDir,
-      upstream: Object.fromEntries(
-        stage.upstream.map((u) => [u, store.outDir(outcomes.get(u)?.key ?? o.given?.get(u)?.key ?? '')]),
-      ),
+      upstream,
       inputs: Object.fromEntries(
         Object.entries(stage.inputs).map(([n, p]) => [n, isAbsolute(p) ? p : resolve(graph.root, p)]),
       ),
