@@ -27,6 +27,8 @@ export const CONV_CASES: ConvCase[] = [
   { name: 'asymmetric explicit padding, 2x3 filter, strides [2,1]', x: [2, 7, 6, 3], f: [2, 3, 3, 5], strides: [2, 1], pad: [[0, 0], [0, 1], [2, 0], [0, 0]] },
   { name: '3x3 s1 pad 1, wide input (one tap per product)', x: [1, 5, 6, 128], f: [3, 3, 128, 4], strides: 1, pad: sym(1) },
   { name: '3x3 s2 pad 1, 80 channels (taps two by two, odd tap left over)', x: [1, 7, 7, 80], f: [3, 3, 80, 4], strides: 2, pad: sym(1) },
+  { name: '1x1 s2 with padding (phases no tap reaches)', x: [1, 6, 6, 4], f: [1, 1, 4, 3], strides: 2, pad: sym(1) },
+  { name: '2x2 s3 valid (filter smaller than the stride)', x: [2, 8, 7, 3], f: [2, 2, 3, 2], strides: 3, pad: 'valid' },
   { name: 'padding larger than the filter', x: [1, 5, 5, 2], f: [2, 2, 2, 3], strides: 1, pad: sym(3) },
 ];
 

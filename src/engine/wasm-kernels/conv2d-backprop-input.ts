@@ -9,12 +9,12 @@
 //     lands on every s-th pixel, the others are zero.
 //   - k x k, stride 1: dx = dy correlated with the filter rotated by 180 degrees and with its in
 //     and out channels swapped, padded by (k - 1 - forward padding) on each side.
-//   - k x k, stride s: the same on dy with s - 1 zeros inserted between its pixels (the forward
-//     convolution skipped those positions). This spends s*s times the necessary multiply-adds on
-//     those layers (3 of ResNet-50's 53 convolutions); see docs/engine.md.
+//   - k x k, stride s: s*s such correlations with sub-filters, one per output phase, interleaved
+//     (./conv-transpose-phases.ts): no multiply-adds on the zeros a zero-stuffed dy would have.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, free, matMul2d, reshape, transpose2d, type WasmBackendLike } from './compose.ts';
 import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
+import { inputGradByPhases } from './conv-transpose-phases.ts';
 
 /**
  * Spreads [N, Ho, Wo, C] onto a grid s times finer: value (y, x) goes to (y*sh, x*sw), zeros
@@ -68,70 +68,18 @@ function pointwise(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo,
   return fitTo(backend, spreadOut, g.h, g.w);
 }
 
-/**
- * The filter rotated by 180 degrees with in/out channels swapped: out[i, j, co, ci] =
- * w[kh-1-i, kw-1-j, ci, co]. A native transpose swaps the channels of every tap; reversing the
- * taps is then a copy of whole [Cout, Cin] blocks in reverse order (tfjs-wasm's Reverse kernel is
- * an element-by-element JS loop, measured ~10x slower than the transpose on a 3x3x512x512 filter).
- */
-function rotateFilter(backend: WasmBackendLike, filter: TensorInfo, g: ConvGeometry): TensorInfo {
-  const taps = g.kh * g.kw;
-  const byTap = reshape(backend, filter, [taps, g.cin, g.cout]);
-  const swapped = call(backend, 'Transpose', { x: byTap }, { perm: [0, 2, 1] }); // [taps, Cout, Cin]
+/** The filter with in/out channels swapped per tap: [kh, kw, Cin, Cout] -> [kh*kw, Cout, Cin] (one native transpose). */
+function swapChannels(backend: WasmBackendLike, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  const byTap = reshape(backend, filter, [g.kh * g.kw, g.cin, g.cout]);
+  const swapped = call(backend, 'Transpose', { x: byTap }, { perm: [0, 2, 1] });
   free(backend, byTap);
-  const out = backend.makeOutput([g.kh, g.kw, g.cout, g.cin], 'float32');
-  const src = backend.typedArrayFromHeap(swapped) as Float32Array;
-  const dst = backend.typedArrayFromHeap(out) as Float32Array;
-  const block = g.cout * g.cin;
-  for (let t = 0; t < taps; t++) dst.set(src.subarray(t * block, (t + 1) * block), (taps - 1 - t) * block);
-  free(backend, swapped);
-  return out;
+  return swapped;
 }
 
 function general(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
-  const rotated = rotateFilter(backend, filter, g);
-
-  // dy on the input's grid (zeros between samples when strided). Rows past the last real sample
-  // are zeros, so extra ones act as padding and missing ones are added below.
-  // (At stride 1 a same-shape reshape: a new reference to dy, so `grid` can always be freed.)
-  let grid = g.sh === 1 && g.sw === 1 ? reshape(backend, dy, dy.shape) : spread(backend, dy, g.sh, g.sw);
-  // Padding of the "full" correlation: k - 1 - forward padding before; after, whatever makes
-  // the output exactly H x W (negative = crop).
-  let padTop = g.kh - 1 - g.top;
-  let padLeft = g.kw - 1 - g.left;
-  if (padTop < 0 || padLeft < 0) {
-    // Forward padding larger than the filter: those dy rows/cols only saw padding. Crop them.
-    const cropTop = Math.max(0, -padTop);
-    const cropLeft = Math.max(0, -padLeft);
-    const cropped = call(backend, 'Slice', { x: grid }, {
-      begin: [0, cropTop, cropLeft, 0],
-      size: [g.n, grid.shape[1] - cropTop, grid.shape[2] - cropLeft, g.cout],
-    });
-    free(backend, grid);
-    grid = cropped;
-    padTop = Math.max(0, padTop);
-    padLeft = Math.max(0, padLeft);
-  }
-  let padBottom = g.h - 1 + g.kh - grid.shape[1] - padTop;
-  let padRight = g.w - 1 + g.kw - grid.shape[2] - padLeft;
-  if (padBottom < 0 || padRight < 0) {
-    const cropped = call(backend, 'Slice', { x: grid }, {
-      begin: [0, 0, 0, 0],
-      size: [g.n, grid.shape[1] + Math.min(0, padBottom), grid.shape[2] + Math.min(0, padRight), g.cout],
-    });
-    free(backend, grid);
-    grid = cropped;
-    padBottom = Math.max(0, padBottom);
-    padRight = Math.max(0, padRight);
-  }
-  const dx = call(backend, 'Conv2D', { x: grid, filter: rotated }, {
-    strides: [1, 1],
-    pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
-    dataFormat: 'NHWC',
-    dilations: [1, 1],
-    dimRoundingMode: undefined,
-  });
-  free(backend, grid, rotated);
+  const swapped = swapChannels(backend, filter, g);
+  const dx = inputGradByPhases(backend, dy, swapped, g);
+  free(backend, swapped);
   return dx;
 }
 
