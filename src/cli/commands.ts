@@ -47,7 +47,8 @@ export async function statusTable(session: Session): Promise<string> {
     const rec = session.records.read(p.id);
     const state = p.state === 'run' ? 'stale' : p.state;
     const last = rec ? `${rec.how} ${rec.at.replace('T', ' ').slice(0, 19)}` : 'never ran';
-    const why = p.state === 'cached' ? '' : `  ${p.reasons[0] ?? ''}${p.reasons.length > 1 ? ` (+${p.reasons.length - 1})` : ''}`;
+    const reasons = p.reasons.filter((r) => !r.startsWith('never ran')); // the last-run column says so
+    const why = p.state === 'cached' || !reasons.length ? '' : `  ${reasons[0]}${reasons.length > 1 ? ` (+${reasons.length - 1} more)` : ''}`;
     return `${p.id.padEnd(width)}  ${state.padEnd(7)}  ${(p.key ?? '').slice(0, 12).padEnd(12)}  ${last}${why}`;
   });
   return `${'stage'.padEnd(width)}  ${'state'.padEnd(7)}  ${'key'.padEnd(12)}  last run\n${rows.join('\n')}\n`;

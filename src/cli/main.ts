@@ -41,7 +41,7 @@ async function loadGraph(flags: RunFlags, io: MainIo): Promise<Graph> {
   }
   if (typeof mod.buildGraph !== 'function') throw new GraphError(`graph module ${file} does not export buildGraph(opts)`);
   const vars: Record<string, string> = {};
-  for (const s of flags.set) {
+  for (const s of flags.set ?? []) {
     const i = s.indexOf('=');
     if (i <= 0) throw new GraphError(`--set ${s}: expected name=value`);
     vars[s.slice(0, i)] = s.slice(i + 1);
@@ -99,10 +99,9 @@ async function runCommand(graph: Graph, flags: RunFlags, io: MainIo): Promise<nu
   const out = (s: string) => void io.stdout.write(s);
   const session = new Session(graph, artifactPaths(graph.root, flags.cacheDir ?? (io.env.RSB_CACHE_DIR || undefined)));
   try {
-    const targets = (flags.target.length ? flags.target : [...graph.defaultTargets]).map((t) => checkId(graph, t, 'target'));
-    const force: ForceSet = flags.force.includes('all')
-      ? 'all'
-      : new Set(flags.force.map((f) => checkId(graph, f, '--force stage')));
+    const targets = (flags.target?.length ? flags.target : [...graph.defaultTargets]).map((t) => checkId(graph, t, 'target'));
+    const forced = flags.force ?? [];
+    const force: ForceSet = forced.includes('all') ? 'all' : new Set(forced.map((f) => checkId(graph, f, '--force stage')));
     if (flags.explain !== undefined) {
       const id = checkId(graph, flags.explain, '--explain stage');
       explainStage(id, await makePlan(session, session.closure([id]), force), out);

@@ -3,11 +3,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 export interface RunFlags {
-  target: string[];
+  target?: string[];
   dryRun?: boolean;
   json?: boolean;
   explain?: string;
-  force: string[];
+  force?: string[];
   only?: string;
   jobs: number;
   devices?: number;
@@ -15,7 +15,7 @@ export interface RunFlags {
   graph?: string;
   cacheDir?: string;
   profile?: string;
-  set: string[];
+  set?: string[];
   plain?: boolean;
   timing?: boolean;
 }
@@ -27,8 +27,9 @@ export type Invocation =
   | { command: 'status'; flags: RunFlags }
   | { command: 'gc'; flags: RunFlags; dryRun: boolean; work: boolean };
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** Repeatable flags; no commander default, so help does not print "(default: [])". */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function positiveInt(name: string) {
@@ -49,14 +50,14 @@ export function buildProgram(
 ): Command {
   const program = new Command('pipeline.ts')
     .description(
-      'Runs the ResNet-strikes-back task graph: recomputes only the stages whose inputs changed,\n' +
-        'reusing everything else from the content-addressed store (artifacts/cache).',
+      'Runs the ResNet-strikes-back task graph: recomputes only the stages whose inputs changed ' +
+        'and reuses everything else from the content-addressed store (artifacts/cache).',
     )
-    .option('-t, --target <id>', 'stage to build, with everything it needs (repeatable; default: the final report)', collect, [])
+    .option('-t, --target <id>', 'stage to build, with everything it needs (repeatable; default: the final report)', collect)
     .option('-n, --dry-run', 'show what would run and why, run nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--explain <id>', 'say why a stage is stale (or that it is up to date), run nothing')
-    .option('--force <id>', "rerun a stage even if cached (repeatable; 'all' for every stage)", collect, [])
+    .option('--force <id>', "rerun a stage even if cached (repeatable; 'all' for every stage)", collect)
     .option('--only <id>', 'run just this stage on the cached outputs of its upstream stages')
     .option('-j, --jobs <n>', 'stages run at the same time', positiveInt('--jobs'), 1)
     .option('--devices <n>', 'devices available to stages (GPUs, or CPU worker slots)', positiveInt('--devices'))
@@ -64,7 +65,7 @@ export function buildProgram(
     .option('--graph <module>', 'graph module to load (default: src/pipeline/definition.ts)')
     .option('--cache-dir <dir>', 'artifact store location (default: artifacts/cache; env RSB_CACHE_DIR)')
     .option('--profile <name>', 'graph profile, passed to the graph module (e.g. a small smoke run)')
-    .option('--set <name=value>', 'graph-specific switch passed to the graph module (repeatable)', collect, [])
+    .option('--set <name=value>', 'graph-specific switch passed to the graph module (repeatable)', collect)
     .option('--plain', 'plain line output even on a terminal')
     .option('--timing', 'print where the time went (start-up vs the graph\'s own work) on stderr')
     .showHelpAfterError('(run with --help for usage)')
