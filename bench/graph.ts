@@ -33,7 +33,7 @@ function median(xs: number[]): number {
 
 function makeClone(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rsb-bench-graph-'));
-  for (const p of ['pipeline.ts', 'package.json', 'deno.json', 'src/graph', 'src/cli', 'src/engine/fingerprint.ts', 'test/fixtures']) {
+  for (const p of ['pipeline.ts', 'package.json', 'deno.json', 'src/graph', 'src/cli', 'src/engine', 'test/fixtures']) {
     cpSync(join(repo, p), join(dir, p), { recursive: true });
   }
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');

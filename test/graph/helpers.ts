@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 
 export const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
-const COPIED = ['pipeline.ts', 'package.json', 'deno.json', 'src/graph', 'src/cli', 'src/engine/fingerprint.ts', 'test/fixtures'];
+const COPIED = ['pipeline.ts', 'package.json', 'deno.json', 'src/graph', 'src/cli', 'src/engine', 'test/fixtures'];
 
 export interface RunResult {
   code: number;
