@@ -32,10 +32,10 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-function positiveInt(name: string) {
+function wholeNumber(name: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} takes a whole number >= 0, got '${value}'`);
+    if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`${name} takes a whole number >= ${min}, got '${value}'`);
     return n;
   };
 }
@@ -59,8 +59,8 @@ export function buildProgram(
     .option('--explain <id>', 'say why a stage is stale (or that it is up to date), run nothing')
     .option('--force <id>', "rerun a stage even if cached (repeatable; 'all' for every stage)", collect)
     .option('--only <id>', 'run just this stage on the cached outputs of its upstream stages')
-    .option('-j, --jobs <n>', 'stages run at the same time', positiveInt('--jobs'), 1)
-    .option('--devices <n>', 'devices available to stages (GPUs, or CPU worker slots)', positiveInt('--devices'))
+    .option('-j, --jobs <n>', 'stages run at the same time', wholeNumber('--jobs', 1), 1)
+    .option('--devices <n>', 'devices available to stages (GPUs, or CPU worker slots)', wholeNumber('--devices', 0))
     .addOption(new Option('--device-kind <kind>', 'what the devices are').choices(['gpu', 'cpu']).default('cpu'))
     .option('--graph <module>', 'graph module to load (default: src/pipeline/definition.ts)')
     .option('--cache-dir <dir>', 'artifact store location (default: artifacts/cache; env RSB_CACHE_DIR)')

@@ -42,7 +42,7 @@ test('a missing external input names the path', async () => {
 test('bad flags and unknown graph modules are reported, --help exits 0', async () => {
   const jobs = await c.main([...BASIC, '--jobs', 'many']);
   assert.equal(jobs.code, 2);
-  assert.match(jobs.err, /--jobs takes a whole number >= 0, got 'many'/);
+  assert.match(jobs.err, /--jobs takes a whole number >= 1, got 'many'/);
   const g = await c.main(['--graph', 'nope/graph.ts', 'list']);
   assert.equal(g.code, 2);
   assert.match(g.err, /graph module .*nope\/graph\.ts not found/);
