@@ -135,7 +135,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
         return finish({ id, status: 'failed', error: `${id} ${(e as Error).message}` });
       }
       try {
-        return await limit(() => runAndPublish(id, k, upstreamDirs, ids, why));
+        return await limit(() => runAndPublish(id, k, upstreamDirs, ids, why, lock));
       } finally {
         o.devices.release(ids);
       }
@@ -152,6 +152,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
     upstream: Record<string, string>,
     devices: string[],
     why: string[],
+    lock: HeldLock,
   ): Promise<Ok | NotOk> => {
     const stage = graph.stages.get(id)!;
     if (o.signal.aborted) return finish({ id, status: 'blocked', error: 'interrupted' });
@@ -187,6 +188,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
         `[pipeline] devices: ${devices.length ? `${devices.join(',')} (${o.deviceKind})` : 'none'}`,
       ],
       onLine: (text, stream) => o.reporter.line(id, text, stream),
+      onSpawn: (pid) => lock.setChild(pid),
       signal: o.signal,
     });
     const ms = performance.now() - t0;

@@ -1,12 +1,16 @@
 // A per-key lock, so that concurrent pipelines never run the same stage twice and never
 // publish a partial entry.
 //
-// The lock is a file created with O_EXCL holding {pid, host, since}. While held, its mtime is
-// refreshed every few seconds (a heartbeat). It is stale, and taken over without any manual
-// unlock, when its process is dead (same host: a signal-0 probe) or when its heartbeat stopped
-// long ago (another host, or a reused pid). Taking over goes through a second O_EXCL file so
-// two waiters cannot both break the same stale lock and then both believe they hold it.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+// The lock is a file created with O_EXCL holding {pid, host, since} and, once the stage is
+// started, the pid of the stage process. While held, its mtime is refreshed every few seconds
+// (a heartbeat). It is stale, and taken over without any manual unlock:
+//  - on the same host, when neither the pipeline nor its stage process is alive (signal-0
+//    probes). A stage orphaned by a pipeline killed alone keeps the lock until it exits, so a
+//    rerun never runs the same key next to it and both never write one scratch folder;
+//  - from another host (pids cannot be probed), when the heartbeat stopped long ago.
+// Taking over goes through a second O_EXCL file so two waiters cannot both break the same
+// stale lock and then both believe they hold it.
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
@@ -19,9 +23,13 @@ export interface LockInfo {
   host: string;
   since: string;
   stage: string;
+  /** The stage process, once started. */
+  child?: number;
 }
 
 export interface HeldLock {
+  /** Records the stage process in the lock (see the header). */
+  setChild(pid: number): void;
   release(): void;
 }
 
@@ -52,10 +60,13 @@ function readInfo(file: string): { info?: LockInfo; mtimeMs: number; raw: string
 
 /** Why the current holder no longer counts, or undefined while it does. */
 function staleReason(cur: NonNullable<ReturnType<typeof readInfo>>): string | undefined {
-  const age = Date.now() - cur.mtimeMs;
-  if (cur.info && cur.info.host === hostname() && typeof cur.info.pid === 'number' && !alive(cur.info.pid)) {
-    return `its holder (pid ${cur.info.pid}) is gone`;
+  const info = cur.info;
+  if (info && info.host === hostname() && typeof info.pid === 'number') {
+    if (alive(info.pid)) return undefined;
+    if (typeof info.child === 'number' && alive(info.child)) return undefined; // an orphaned stage still runs
+    return `its holder (pid ${info.pid}) is gone`;
   }
+  const age = Date.now() - cur.mtimeMs;
   if (age > STALE_MS) return `no heartbeat for ${Math.round(age / 1000)} s`;
   return undefined;
 }
@@ -107,7 +118,7 @@ export interface AcquireOptions {
 export async function acquireLock(file: string, opts: AcquireOptions): Promise<HeldLock> {
   mkdirSync(dirname(file), { recursive: true });
   const info: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), stage: opts.stage };
-  const content = JSON.stringify(info);
+  let content = JSON.stringify(info);
   let waited = false;
   let delay = 25;
   for (;;) {
@@ -123,7 +134,10 @@ export async function acquireLock(file: string, opts: AcquireOptions): Promise<H
     }
     if (!waited) {
       waited = true;
-      opts.onWait?.(cur.info ? `pid ${cur.info.pid} on ${cur.info.host}` : 'another process');
+      const i = cur.info;
+      opts.onWait?.(
+        !i ? 'another process' : i.host === hostname() && !alive(i.pid) ? `stage pid ${i.child}, left running by a killed pipeline` : `pid ${i.pid} on ${i.host}`,
+      );
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 250);
@@ -139,6 +153,14 @@ export async function acquireLock(file: string, opts: AcquireOptions): Promise<H
   beat.unref?.();
   let released = false;
   return {
+    setChild(pid: number) {
+      // tmp + rename: the lock file never disappears or reads half-written meanwhile.
+      const next = JSON.stringify({ ...info, child: pid });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, next);
+      renameSync(tmp, file);
+      content = next;
+    },
     release() {
       if (released) return;
       released = true;

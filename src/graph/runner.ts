@@ -14,6 +14,8 @@ export interface RunChildOptions {
   /** Lines written to the log before the child starts (command, devices). */
   header: string[];
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Called with the stage process id once it is started. */
+  onSpawn?: (pid: number) => void;
   signal: AbortSignal;
 }
 
@@ -47,6 +49,7 @@ export function runChild(o: RunChildOptions): Promise<ChildResult> {
     const log = createWriteStream(o.logFile);
     for (const h of o.header) log.write(`${h}\n`);
     const child = spawn(o.argv[0], o.argv.slice(1), { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) o.onSpawn?.(child.pid);
     const splitters = {
       stdout: lineSplitter((l) => o.onLine(l, 'stdout')),
       stderr: lineSplitter((l) => o.onLine(l, 'stderr')),

@@ -30,6 +30,26 @@ test('SIGKILL of a running stage publishes no entry; the rerun recovers the lock
   }
 });
 
+test('a stage orphaned by a pipeline killed alone keeps its lock: the rerun waits for it, then runs', async () => {
+  const c = new Clone('orphan');
+  try {
+    const p = c.spawn(['--target', 'source', ...BASIC], { RSB_FIXTURE_SLEEP: 'source=2500' });
+    await waitFor(() => existsSync(c.trace) && c.read('trace.log').includes('start source'), 30_000, 'source to start');
+    process.kill(p.pid!, 'SIGKILL'); // the pipeline only: its stage process lives on
+    await p.done;
+    const r = await c.main(['--target', 'source', ...BASIC]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /source: locked \(held by stage pid \d+, left running by a killed pipeline\)/);
+    const t = c.takeTrace().filter((e) => e.stage === 'source');
+    const orphan = t.filter((e) => e.pid === t[0].pid);
+    const rerun = t.filter((e) => e.pid !== t[0].pid);
+    assert.equal(rerun.filter((e) => e.what === 'start').length, 1, 'the rerun ran source once');
+    for (const e of orphan) assert.ok(e.t <= rerun[0].t, 'the orphan and the rerun never ran at the same time');
+  } finally {
+    c.remove();
+  }
+});
+
 test('two pipelines started at once on the same target run each stage once', async () => {
   const c = new Clone('twice');
   try {

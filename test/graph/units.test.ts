@@ -2,8 +2,9 @@
 // suggestions, locks, device hand-out, hashing and its memo.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { canonicalJson } from '../../src/graph/canonical.ts';
@@ -85,11 +86,23 @@ test('a lock waits for its holder, and a dead holder\'s lock is taken over', asy
   first.release();
   (await second).release();
   // A lock left by a process that no longer exists.
-  writeFileSync(file, JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: '', stage: 's' }));
+  writeFileSync(file, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: '', stage: 's' }));
   let stale = '';
   const third = await acquireLock(file, { stage: 's', onStale: (w) => (stale = w) });
   assert.match(stale, /is gone/);
   third.release();
+  // A dead pipeline whose stage process still runs: not stale until that process ends too.
+  const orphan = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 400)']);
+  writeFileSync(file, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: '', stage: 's', child: orphan.pid }));
+  let holder = '';
+  const t0 = Date.now();
+  const fourth = await acquireLock(file, { stage: 's', onWait: (h) => (holder = h) });
+  assert.match(holder, /left running by a killed pipeline/);
+  assert.ok(Date.now() - t0 >= 200, 'waited for the orphaned stage');
+  fourth.setChild(process.pid);
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).child, process.pid);
+  fourth.release();
+  assert.ok(!existsSync(file));
 });
 
 test('the device pool hands out distinct ids first come first served', async () => {
