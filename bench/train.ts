@@ -44,23 +44,36 @@ function microBatches(c: Config, epoch: number): MicroBatch[] {
   });
 }
 
-async function measure(c: Config, workers: number, updates: number, backend: 'wasm' | 'cpu' | 'tensorflow'): Promise<number> {
+interface Breakdown { computeMs: number; workerIoMs: number; leadMs: number; optimizerMs: number }
+
+async function measure(c: Config, workers: number, updates: number, backend: 'wasm' | 'cpu' | 'tensorflow', threads = false): Promise<{ ips: number; perUpdate: Breakdown }> {
   const model = createResNet(c.arch, { numClasses: c.classes, dropPathRate: 0.05 });
   const opt = await createOptimizer({ name: 'lamb', weightDecay: 0.01, weightDecayExempt: '1d-and-bias', betas: [0.9, 0.999], eps: 1e-6, maxGradNorm: 1 }, model.parameters.map((p) => ({ name: p.name, variable: p.variable })));
   const step: StepConfig = { numClasses: c.classes, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], loss: { kind: 'bce', targetThreshold: 0.2 }, seed: 0 };
-  const replicas = await createReplicas(workers, { backend, arch: c.arch, modelOptions: { numClasses: c.classes, dropPathRate: 0.05 }, step }, model);
+  const replicas = await createReplicas(workers, { backend, arch: c.arch, modelOptions: { numClasses: c.classes, dropPathRate: 0.05 }, step }, model, { threads });
   try {
     await replicas.syncAll(model);
     let t0 = 0;
+    const sum: Breakdown = { computeMs: 0, workerIoMs: 0, leadMs: 0, optimizerMs: 0 };
     for (let u = 0; u <= updates; u++) {
+      const mbs = microBatches(c, u); // synthetic data is made outside the timed part
       if (u === 1) t0 = performance.now(); // update 0 warms up (kernel setup, first allocations)
-      const g = await replicas.gradients(model, microBatches(c, u));
+      const g = await replicas.gradients(model, mbs);
+      const ts = performance.now();
       const grads: Record<string, tf.Tensor> = {};
       model.parameters.forEach((p, i) => { grads[p.name] = tf.div(g.grads[i], g.samples); g.grads[i].dispose(); });
       opt.step(grads, 1e-3);
       for (const t of Object.values(grads)) t.dispose();
+      if (u >= 1) {
+        sum.computeMs += g.timing?.workerComputeMs ?? 0;
+        sum.workerIoMs += g.timing?.workerIoMs ?? 0;
+        sum.leadMs += g.timing?.leadMs ?? 0;
+        sum.optimizerMs += performance.now() - ts;
+      }
     }
-    return (updates * c.globalBatch) / ((performance.now() - t0) / 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    const per = (x: number) => x / updates;
+    return { ips: (updates * c.globalBatch) / seconds, perUpdate: { computeMs: per(sum.computeMs), workerIoMs: per(sum.workerIoMs), leadMs: per(sum.leadMs), optimizerMs: per(sum.optimizerMs) } };
   } finally {
     await replicas.close();
     opt.dispose();
@@ -71,21 +84,23 @@ async function measure(c: Config, workers: number, updates: number, backend: 'wa
 const backendChoice = arg('backend', 'wasm') as 'wasm' | 'cpu' | 'tensorflow';
 const updates = Number(arg('updates', '3'));
 const only = arg('only', CONFIGS.map((c) => c.name).join(',')).split(',');
-const workerCounts = arg('workers', '1,2').split(',').map(Number);
+// '1t' = one worker thread (instead of computing in the lead thread), to isolate thread overheads.
+const workerCounts = arg('workers', '1,2').split(',');
 const be = await selectBackend(backendChoice, { log: () => {} });
-const rows: { config: string; arch: string; size: number; workers: number; imagesPerSec: number; speedup: number | null; vsPytorch: number | null }[] = [];
+const rows: { config: string; arch: string; size: number; workers: number | string; imagesPerSec: number; speedup: number | null; vsPytorch: number | null; msPerUpdate: Breakdown }[] = [];
 for (const c of CONFIGS.filter((x) => only.includes(x.name))) {
   let base: number | null = null;
   for (const w of workerCounts) {
-    const ips = await measure(c, w, updates, be.name);
+    const { ips, perUpdate } = await measure(c, parseInt(w, 10), updates, be.name, w.endsWith('t'));
     base ??= ips;
-    rows.push({ config: c.name, arch: c.arch, size: c.size, workers: w, imagesPerSec: ips, speedup: ips / base, vsPytorch: c.pytorch2Threads ? ips / c.pytorch2Threads : null });
+    rows.push({ config: c.name, arch: c.arch, size: c.size, workers: w, imagesPerSec: ips, speedup: ips / base, vsPytorch: c.pytorch2Threads ? ips / c.pytorch2Threads : null, msPerUpdate: perUpdate });
     process.stderr.write(`${c.name} x${w}: ${ips.toFixed(2)} images/s\n`);
   }
 }
 console.log(`backend ${be.name}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${updates} timed updates after 1 warm-up; synthetic pixels, data loading excluded`);
-console.log('config         arch          px  workers  images/s  speedup  vs PyTorch 2 threads');
+console.log('config         arch          px  workers  images/s  speedup  vs PyTorch 2 thr  | ms/update: compute(slowest worker)  worker io  lead sync  optimizer');
 for (const r of rows) {
-  console.log(`${r.config.padEnd(14)} ${r.arch.padEnd(12)} ${String(r.size).padStart(4)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(2).padStart(8)}  ${(r.speedup ?? 1).toFixed(2).padStart(7)}  ${r.vsPytorch === null ? '-' : (100 * r.vsPytorch).toFixed(0) + ' %'}`);
+  const b = r.msPerUpdate;
+  console.log(`${r.config.padEnd(14)} ${r.arch.padEnd(12)} ${String(r.size).padStart(4)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(2).padStart(8)}  ${(r.speedup ?? 1).toFixed(2).padStart(7)}  ${(r.vsPytorch === null ? '-' : (100 * r.vsPytorch).toFixed(0) + ' %').padStart(15)}  | ${b.computeMs.toFixed(0).padStart(33)}  ${b.workerIoMs.toFixed(0).padStart(9)}  ${b.leadMs.toFixed(0).padStart(9)}  ${b.optimizerMs.toFixed(0).padStart(9)}`);
 }
 console.log(JSON.stringify({ bench: 'train', backend: be.name, cores: availableParallelism(), updates, rows }));

@@ -52,13 +52,17 @@ port.on('message', (msg: Msg) => {
           port.postMessage({ id: msg.id, type: 'ok' });
           return;
         case 'grads': {
+          const t0 = performance.now();
           if (msg.loadParams) writeFlat(params(), s.pLayout, s.params);
+          const t1 = performance.now();
           s.acc.reset();
           for (const mb of msg.mbs) accumulateMicroBatch(s.model, mb, data.spec.step, s.acc);
+          const t2 = performance.now();
           s.acc.writeFlat(s.grads, s.pLayout.offsets);
           const { lossSum, correct, samples } = s.acc;
           s.acc.reset();
-          port.postMessage({ id: msg.id, type: 'ok', lossSum, correct, samples });
+          const timing = { loadMs: t1 - t0, computeMs: t2 - t1, writeMs: performance.now() - t2 };
+          port.postMessage({ id: msg.id, type: 'ok', lossSum, correct, samples, timing });
           return;
         }
         case 'readBuffers':

@@ -41,6 +41,8 @@ export interface GradientSum {
   lossSum: number;
   correct: number;
   samples: number;
+  /** Where the time went (ms), for benchmarks: the slowest worker's compute, and the lead's own work. */
+  timing?: { workerComputeMs: number; workerIoMs: number; leadMs: number; wallMs: number };
 }
 
 export interface Replicas {
@@ -94,10 +96,15 @@ class LocalReplica implements Replicas {
   constructor(private readonly step: StepConfig) {}
   async syncAll(): Promise<void> {}
   async gradients(model: ResNet, mbs: MicroBatch[]): Promise<GradientSum> {
+    const t0 = performance.now();
     this.acc.reset();
     for (const mb of mbs) accumulateMicroBatch(model, mb, this.step, this.acc);
     const sums = this.acc.tensors ?? model.parameters.map((p) => tf.zeros(p.shape));
-    const out = { grads: sums.map((t) => tf.clone(t)), lossSum: this.acc.lossSum, correct: this.acc.correct, samples: this.acc.samples };
+    const ms = performance.now() - t0;
+    const out = {
+      grads: sums.map((t) => tf.clone(t)), lossSum: this.acc.lossSum, correct: this.acc.correct, samples: this.acc.samples,
+      timing: { workerComputeMs: ms, workerIoMs: 0, leadMs: 0, wallMs: ms },
+    };
     this.acc.reset();
     return out;
   }
@@ -105,7 +112,9 @@ class LocalReplica implements Replicas {
   async close(): Promise<void> {}
 }
 
-type Reply = { id: number; type: 'ok'; lossSum?: number; correct?: number; samples?: number } | { id: number; type: 'error'; message: string };
+type Reply =
+  | { id: number; type: 'ok'; lossSum?: number; correct?: number; samples?: number; timing?: { loadMs: number; computeMs: number; writeMs: number } }
+  | { id: number; type: 'error'; message: string };
 
 class WorkerHandle {
   private nextId = 1;
@@ -189,7 +198,9 @@ class WorkerReplicas implements Replicas {
   }
 
   async gradients(model: ResNet, mbs: MicroBatch[]): Promise<GradientSum> {
+    const t0 = performance.now();
     this.publishParams(model);
+    const t1 = performance.now();
     const assigned: MicroBatch[][] = this.handles.map(() => []);
     mbs.forEach((mb, j) => assigned[j % this.count].push(mb));
     const replies = await Promise.all(
@@ -197,6 +208,7 @@ class WorkerReplicas implements Replicas {
         h.call({ type: 'grads', loadParams: true, mbs: assigned[i] }, assigned[i].flatMap((m) => [m.images.buffer as ArrayBuffer, m.targets.buffer as ArrayBuffer, m.positions.buffer as ArrayBuffer])),
       ),
     );
+    const t2 = performance.now();
     // Sum in worker order (fixed), in float32 like the replicas' own accumulation.
     const total = new Float32Array(this.pLayout.total);
     replies.forEach((r, i) => {
@@ -213,7 +225,16 @@ class WorkerReplicas implements Replicas {
       correct += r.correct;
       samples += r.samples;
     }
-    return { grads, lossSum, correct, samples };
+    const okReplies = replies as { timing?: { loadMs: number; computeMs: number; writeMs: number } }[];
+    const slowest = okReplies.reduce((a, r) => ((r.timing?.computeMs ?? 0) > (a.timing?.computeMs ?? 0) ? r : a), okReplies[0]);
+    const t3 = performance.now();
+    const timing = {
+      workerComputeMs: slowest.timing?.computeMs ?? 0,
+      workerIoMs: (slowest.timing?.loadMs ?? 0) + (slowest.timing?.writeMs ?? 0),
+      leadMs: t1 - t0 + (t3 - t2),
+      wallMs: t3 - t0,
+    };
+    return { grads, lossSum, correct, samples, timing };
   }
 
   async averageBatchNorm(model: ResNet): Promise<void> {
@@ -235,10 +256,11 @@ class WorkerReplicas implements Replicas {
 /**
  * Replicas for `count` devices. `model` is the lead's model (its shapes define the shared
  * buffers); call syncAll(model) before the first update and after loading a checkpoint.
+ * `threads: true` uses a worker thread even for one device (benchmarks compare the two).
  */
-export async function createReplicas(count: number, spec: ReplicaSpec, model: ResNet): Promise<Replicas> {
+export async function createReplicas(count: number, spec: ReplicaSpec, model: ResNet, opts: { threads?: boolean } = {}): Promise<Replicas> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`devices must be a positive integer, got ${count}`);
-  if (count === 1) return new LocalReplica(spec.step);
+  if (count === 1 && !opts.threads) return new LocalReplica(spec.step);
   return WorkerReplicas.start(count, spec, model);
 }
 
