@@ -4,7 +4,8 @@
 // The filter gradient is a sum over output positions of (input patch) x (output gradient):
 //   dW[i, j, ci, co] = sum over (n, y, x) of xpad[n, y*sh + i, x*sw + j, ci] * dy[n, y, x, co]
 // Over the M = N*Ho*Wo output positions that is one matrix product of the input windows
-// (an im2col matrix, built here already transposed) with dy; see byTaps for the layout choice.
+// (an im2col matrix, built already transposed) with dy; see viaColumns for the layout choice.
+// Measured per layer against the forward conv: docs/engine.md.
 //
 // Why the explicit transposes: the wasm matMul is fast (XNNPACK, ~20 GFLOP/s on one core here)
 // only without transpose flags; with transposeA it falls back to a naive loop (~30x slower
@@ -51,13 +52,49 @@ function tapWindow(backend: WasmBackendLike, xpad: TensorInfo, g: ConvGeometry, 
   return out;
 }
 
+/** Output pixels per block of the transposing gather: their Cin-long input runs stay in L1. */
+const GATHER_BLOCK = 16;
+
+/**
+ * col^T in one pass: row (tap, ci), column m = the input value tap t reads for output pixel m.
+ * Blocked by GATHER_BLOCK output pixels of one output row, so reads stay in L1 and writes are
+ * GATHER_BLOCK-long contiguous runs. Faster than copy + native transpose per tap for narrow
+ * inputs (stem: 35 vs 41 ms), slower for wide ones (64 channels: 48 vs 38 ms).
+ */
+function gatherTransposed(src: Float32Array, xShape: number[], colT: Float32Array, g: ConvGeometry): void {
+  const [, hp, wp] = xShape;
+  const { n, ho, wo, cin, kh, kw, sh, sw } = g;
+  const m = n * ho * wo;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const tapRow = (i * kw + j) * cin * m;
+      for (let b = 0; b < n; b++) {
+        for (let oy = 0; oy < ho; oy++) {
+          const inRow = ((b * hp + oy * sh + i) * wp + j) * cin;
+          const outCol = (b * ho + oy) * wo;
+          for (let ox0 = 0; ox0 < wo; ox0 += GATHER_BLOCK) {
+            const ox1 = Math.min(wo, ox0 + GATHER_BLOCK);
+            for (let ci = 0; ci < cin; ci++) {
+              let d = tapRow + ci * m + outCol + ox0;
+              let s = inRow + ox0 * sw * cin + ci;
+              const step = sw * cin;
+              for (let ox = ox0; ox < ox1; ox++, s += step) colT[d++] = src[s];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 /** The gradient of a 1x1 convolution's filter: one matrix product. */
 function pointwise(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
   const plain = g.sh === 1 && g.sw === 1 && g.ho === g.h && g.wo === g.w;
   const xm = plain ? reshape(backend, x, [g.n * g.h * g.w, g.cin]) : tapWindow(backend, x, g, 0, 0);
   let out: TensorInfo;
-  // Transpose the narrower of x and dy (both are M rows long); the other is the product's
-  // right operand, which the native matMul repacks anyway.
+  // Both are M rows long. Transpose the narrower one: a transpose's cost grows faster than its
+  // size with the row width (measured, M = 8192: 64 wide 2.3 ms, 256 wide 14 ms), while the
+  // product runs at the same rate (~30 GFLOP/s) in either orientation.
   if (g.cin <= g.cout) {
     const xt = transpose2d(backend, xm);
     out = matMul2d(backend, xt, dy2); // x^T @ dy = [Cin, Cout], already HWIO for a 1x1 filter
@@ -74,36 +111,46 @@ function pointwise(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: 
   return shaped;
 }
 
+/** Below this many input channels the one-pass JS gather beats copy + native transpose per tap. */
+const JS_GATHER_MAX_CHANNELS = 32;
+
 /**
- * The general case. Builds col^T, the input windows of all taps as rows: [kh*kw*Cin, M]
- * (tap-major, then channel), one native transpose per tap window, and multiplies
- *   dW = col^T (kh*kw*Cin x M) @ dy (M x Cout)  = [kh*kw*Cin, Cout], which IS the HWIO layout.
- * Why this orientation: tfjs-wasm's matMul repacks its right operand on every call (XNNPACK
- * treats it as the weights), so the right operand should be the small one: dy, not the
- * kh*kw times larger window matrix. It also needs no transpose of dy and none of the result.
- * Extra memory: col^T, kh*kw times the input (19 MB for resnet50's layer1 at 128 px, batch 8).
+ * The general case: col^T, the input windows of all taps as rows, [kh*kw*Cin, M] (tap-major,
+ * then channel), times dy:
+ *   dW = col^T (kh*kw*Cin x M) @ dy (M x Cout) = [kh*kw*Cin, Cout], which IS the HWIO layout.
+ * col^T is filled per tap by a row copy of the window plus a native transpose, or, for narrow
+ * inputs (the stem's 3 channels), by one blocked JS pass (gatherTransposed).
+ * Extra memory: col^T, kh*kw times the input (layer1 of resnet50 at 128 px, batch 8: 19 MB).
  */
+function viaColumns(backend: WasmBackendLike, xpad: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
+  const m = g.n * g.ho * g.wo;
+  const taps = g.kh * g.kw;
+  const colT = backend.makeOutput([taps * g.cin, m], 'float32');
+  if (g.cin < JS_GATHER_MAX_CHANNELS) {
+    // Heap views are fetched after the last allocation before use (allocations may grow the heap).
+    gatherTransposed(backend.typedArrayFromHeap(xpad) as Float32Array, xpad.shape, backend.typedArrayFromHeap(colT) as Float32Array, g);
+  } else {
+    for (let t = 0; t < taps; t++) {
+      const window = tapWindow(backend, xpad, g, Math.floor(t / g.kw), t % g.kw); // [M, Cin]
+      const windowT = transpose2d(backend, window); // [Cin, M]
+      (backend.typedArrayFromHeap(colT) as Float32Array).set(backend.typedArrayFromHeap(windowT) as Float32Array, t * g.cin * m);
+      free(backend, window, windowT);
+    }
+  }
+  const dw = matMul2d(backend, colT, dy2); // [kh*kw*Cin, Cout]
+  free(backend, colT);
+  const out = reshape(backend, dw, [g.kh, g.kw, g.cin, g.cout]);
+  free(backend, dw);
+  return out;
+}
+
 function byTaps(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
   const padded = g.top + g.bottom + g.left + g.right > 0;
   const xpad = padded
     ? call(backend, 'PadV2', { x }, { paddings: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]], constantValue: 0 })
     : x;
-  const taps = g.kh * g.kw;
-  const m = g.n * g.ho * g.wo;
-  const block = g.cin * m;
-  const colT = backend.makeOutput([taps * g.cin, m], 'float32');
-  for (let t = 0; t < taps; t++) {
-    const window = tapWindow(backend, xpad, g, Math.floor(t / g.kw), t % g.kw); // [M, Cin]
-    const windowT = transpose2d(backend, window); // [Cin, M]
-    // Heap views are fetched right before use: any allocation may grow (and detach) the heap.
-    (backend.typedArrayFromHeap(colT) as Float32Array).set(backend.typedArrayFromHeap(windowT) as Float32Array, t * block);
-    free(backend, window, windowT);
-  }
+  const out = viaColumns(backend, xpad, dy2, g);
   if (padded) free(backend, xpad);
-  const dw = matMul2d(backend, colT, dy2); // [kh*kw*Cin, Cout]
-  free(backend, colT);
-  const out = reshape(backend, dw, [g.kh, g.kw, g.cin, g.cout]);
-  free(backend, dw);
   return out;
 }
 
