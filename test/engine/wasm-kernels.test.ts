@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { abs, gaussian, initBackends, on, withinSumBound } from './backends.ts';
 import { wasmTrainingKernelsRegistered } from '../../src/engine/wasm-kernels/index.ts';
+import { inputGradPath } from '../../src/engine/wasm-kernels/conv2d-backprop-input.ts';
 import { unregisterCpuTrainingKernels } from '../../src/engine/cpu-kernels/index.ts';
 import { CONV_CASES as CASES, filterGrad, inputGrad, outShape } from './conv-cases.ts';
 
@@ -33,17 +34,24 @@ for (const [k, c] of CASES.entries()) {
     assert.equal(withinSumBound(got.values, want.values, bound.values, terms), null);
   });
 
-  test(`Conv2DBackpropInput wasm = cpu: ${c.name}`, async () => {
-    const dyShape = outShape(c);
-    const dy = gaussian(dyShape, 2, 2 * k);
-    const f = gaussian(c.f, 2, 2 * k + 1);
-    const want = await on('cpu', inputGrad(c, dy, dyShape, f));
-    const got = await on('wasm', inputGrad(c, dy, dyShape, f));
-    const bound = await on('cpu', inputGrad(c, abs(dy), dyShape, abs(f)));
-    assert.deepEqual(got.shape, c.x);
-    const terms = c.f[0] * c.f[1] * c.f[3];
-    assert.equal(withinSumBound(got.values, want.values, bound.values, terms), null);
-  });
+  for (const mode of ['auto', 'gemm', 'phases'] as const) {
+    test(`Conv2DBackpropInput wasm = cpu (${mode} path): ${c.name}`, async () => {
+      const dyShape = outShape(c);
+      const dy = gaussian(dyShape, 2, 2 * k);
+      const f = gaussian(c.f, 2, 2 * k + 1);
+      const want = await on('cpu', inputGrad(c, dy, dyShape, f));
+      inputGradPath.mode = mode;
+      try {
+        const got = await on('wasm', inputGrad(c, dy, dyShape, f));
+        const bound = await on('cpu', inputGrad(c, abs(dy), dyShape, abs(f)));
+        assert.deepEqual(got.shape, c.x);
+        const terms = c.f[0] * c.f[1] * c.f[3];
+        assert.equal(withinSumBound(got.values, want.values, bound.values, terms), null);
+      } finally {
+        inputGradPath.mode = 'auto';
+      }
+    });
+  }
 }
 
 const MATMUL_CASES: { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [

@@ -11,10 +11,13 @@
 //     and out channels swapped, padded by (k - 1 - forward padding) on each side.
 //   - k x k, stride s: s*s such correlations with sub-filters, one per output phase, interleaved
 //     (./conv-transpose-phases.ts): no multiply-adds on the zeros a zero-stuffed dy would have.
+//   - k x k with few output pixels and many weights (deep layers): W @ dy^T and a scatter-add
+//     (./conv-transpose-gemm.ts), which spares packing a new filter for the native conv.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, free, matMul2d, reshape, transpose2d, type WasmBackendLike } from './compose.ts';
 import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
 import { inputGradByPhases } from './conv-transpose-phases.ts';
+import { GEMM_PATH_RATIO, inputGradByGemm } from './conv-transpose-gemm.ts';
 
 /**
  * Spreads [N, Ho, Wo, C] onto a grid s times finer: value (y, x) goes to (y*sh, x*sw), zeros
@@ -76,7 +79,15 @@ function swapChannels(backend: WasmBackendLike, filter: TensorInfo, g: ConvGeome
   return swapped;
 }
 
+/**
+ * Which k x k path to take: 'auto' picks by size (see GEMM_PATH_RATIO). Tests force each path
+ * on every geometry; nothing else should change it.
+ */
+export const inputGradPath: { mode: 'auto' | 'gemm' | 'phases' } = { mode: 'auto' };
+
 function general(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  const gemm = inputGradPath.mode === 'auto' ? g.n * g.ho * g.wo < GEMM_PATH_RATIO * g.cout : inputGradPath.mode === 'gemm';
+  if (gemm) return inputGradByGemm(backend, dy, filter, g);
   const swapped = swapChannels(backend, filter, g);
   const dx = inputGradByPhases(backend, dy, swapped, g);
   free(backend, swapped);
