@@ -13,7 +13,7 @@ import { loadTimmSafetensors } from '../model/timm-weights.ts';
 import { evalOptionsFromRecipe } from '../data/transforms/index.ts';
 import { openShards } from '../data/shards.ts';
 import { loadTrainedModel } from './loop.ts';
-import { evaluateLogits, loadEvalSet, predict } from './evaluate-model.ts';
+import { scoreSplit } from './evaluate-model.ts';
 import type { EvalMetrics } from './metrics.ts';
 
 export interface EvalJob {
@@ -62,10 +62,9 @@ export async function runEvaluation(job: EvalJob): Promise<EvalMetrics> {
       { arch: r.model.arch, epochs: r.epochs, warmupEpochs: 0, cooldownEpochs: 0, trainSize: r.train.resolution, testSize: r.eval.resolution, globalBatch: r.globalBatch, lr: 1, warmupLr: 0, minLr: 0 },
       job.profile,
     ).testSize;
-    const set = await loadEvalSet(job.dataDir, job.split, evalOptionsFromRecipe({ ...r.eval, resolution: size }), 0, 1);
-    const scores = evaluateLogits(predict(model, set, r.train.mean, r.train.std), set.labels, model.options.numClasses);
+    const scores = await scoreSplit(model, job.dataDir, job.split, evalOptionsFromRecipe({ ...r.eval, resolution: size }), r.train.mean, r.train.std);
     return {
-      recipe: r.id, source: job.weights ? 'weights' : 'checkpoint', top1: scores.top1, top5: scores.top5, count: set.n, imageSize: size,
+      recipe: r.id, source: job.weights ? 'weights' : 'checkpoint', top1: scores.top1, top5: scores.top5, count: scores.count, imageSize: size,
       cropPct: r.eval.cropPct, interpolation: r.eval.interpolation, backend: backend.name,
       perClass: scores.perClass.map((c) => ({ ...c, name: classes[c.index] ?? String(c.index) })),
       seconds: (performance.now() - t0) / 1000,

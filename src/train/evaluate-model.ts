@@ -30,28 +30,72 @@ export interface Scores {
   perClass: { index: number; correct: number; total: number; top1: number }[];
 }
 
+/** Running top-1/top-5 and per-class counts, fed batch by batch (a 50,000-image val set never sits in memory). */
+export class ScoreAccumulator {
+  private readonly correct: Int32Array;
+  private readonly total: Int32Array;
+  private h1 = 0;
+  private h5 = 0;
+  private n = 0;
+  constructor(private readonly C: number) {
+    this.correct = new Int32Array(C);
+    this.total = new Int32Array(C);
+  }
+  add(logits: Float32Array, labels: Int32Array): void {
+    const C = this.C;
+    for (let i = 0; i < labels.length; i++) {
+      const row = logits.subarray(i * C, (i + 1) * C);
+      const own = row[labels[i]];
+      // Rank = number of strictly higher logits: ties count in the sample's favour.
+      let higher = 0;
+      for (let c = 0; c < C && higher < 5; c++) if (row[c] > own) higher++;
+      this.total[labels[i]]++;
+      if (higher < 1) {
+        this.h1++;
+        this.correct[labels[i]]++;
+      }
+      if (higher < 5) this.h5++;
+      this.n++;
+    }
+  }
+  get count(): number {
+    return this.n;
+  }
+  scores(): Scores {
+    const n = Math.max(1, this.n);
+    return {
+      top1: (100 * this.h1) / n,
+      top5: (100 * this.h5) / n,
+      perClass: Array.from({ length: this.C }, (_, c) => ({ index: c, correct: this.correct[c], total: this.total[c], top1: this.total[c] ? (100 * this.correct[c]) / this.total[c] : 0 })),
+    };
+  }
+}
+
+/** Scores a whole split streamed through the eval transform, `batch` images at a time. */
+export async function scoreSplit(
+  model: ResNet, dir: string, split: 'train' | 'val', opts: EvalTransformOptions,
+  mean: readonly [number, number, number], std: readonly [number, number, number], workers = 1, batch = 32,
+): Promise<Scores & { count: number }> {
+  const C = model.options.numClasses;
+  const acc = new ScoreAccumulator(C);
+  const loader = await createLoader({ dir, split, mode: 'eval', batchSize: batch, eval: opts, workers });
+  try {
+    for await (const b of loader.epoch(0)) {
+      const logits = tf.tidy(() => model.apply(normaliseBatch(b.images, b.size, b.imageSize, b.imageSize, mean, std), { training: false }));
+      acc.add(logits.dataSync() as Float32Array, b.labels);
+      logits.dispose();
+    }
+  } finally {
+    await loader.close();
+  }
+  return { ...acc.scores(), count: acc.count };
+}
+
 /** top-k in %, ties counted in the sample's favour (as rank = number of strictly higher logits). */
 export function evaluateLogits(logits: Float32Array, labels: Int32Array, C: number): Scores {
-  const correct = new Int32Array(C), total = new Int32Array(C);
-  let h1 = 0, h5 = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const row = logits.subarray(i * C, (i + 1) * C);
-    const own = row[labels[i]];
-    let higher = 0;
-    for (let c = 0; c < C; c++) if (row[c] > own) higher++;
-    total[labels[i]]++;
-    if (higher < 1) {
-      h1++;
-      correct[labels[i]]++;
-    }
-    if (higher < 5) h5++;
-  }
-  const n = Math.max(1, labels.length);
-  return {
-    top1: (100 * h1) / n,
-    top5: (100 * h5) / n,
-    perClass: Array.from({ length: C }, (_, c) => ({ index: c, correct: correct[c], total: total[c], top1: total[c] ? (100 * correct[c]) / total[c] : 0 })),
-  };
+  const acc = new ScoreAccumulator(C);
+  acc.add(logits, labels);
+  return acc.scores();
 }
 
 export interface EvalSet {
