@@ -15,10 +15,13 @@
 // With one device, `createReplicas` returns an in-process replica that computes on the
 // lead's own model: no thread, no copies.
 //
-// GPUs: CUDA picks its devices from the environment of the *process*, so a replica per GPU
-// needs a process per GPU (CUDA_VISIBLE_DEVICES); that transport is not implemented here yet
-// (see docs/training.md). worker_threads replicas serve the wasm and cpu backends, one per core.
+// GPUs: CUDA picks its devices from the environment of the *process*, so the 'process'
+// transport starts one child process per device with CUDA_VISIBLE_DEVICES set to that
+// device's id; parameters and gradients then travel as IPC messages (copies), which a GPU's
+// long steps amortise. The 'thread' transport (SharedArrayBuffers) serves wasm and cpu, one
+// worker per core.
 import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess, type Serializable } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tf } from '../model/tf.ts';
 import type { ResNet } from '../model/resnet.ts';
@@ -113,50 +116,99 @@ class LocalReplica implements Replicas {
 }
 
 type Reply =
-  | { id: number; type: 'ok'; lossSum?: number; correct?: number; samples?: number; timing?: { loadMs: number; computeMs: number; writeMs: number } }
+  | { id: number; type: 'ok'; lossSum?: number; correct?: number; samples?: number; timing?: { loadMs: number; computeMs: number; writeMs: number }; gradsData?: Float32Array; buffersData?: Float32Array }
   | { id: number; type: 'error'; message: string };
+
+/** A replica's message channel: a worker thread or a child process. */
+interface Channel {
+  post(msg: unknown, transfer: ArrayBuffer[]): void;
+  on(event: 'message', f: (m: Reply) => void): void;
+  onFailure(f: (e: Error) => void): void;
+  close(): Promise<void>;
+}
+
+function threadChannel(w: Worker, index: number): Channel {
+  return {
+    post: (m, t) => w.postMessage(m, t),
+    on: (_e, f) => w.on('message', f),
+    onFailure: (f) => {
+      w.on('error', (e) => f(new Error(`data-parallel worker ${index} crashed: ${e.message}`)));
+      w.on('exit', (code) => { if (code !== 0) f(new Error(`data-parallel worker ${index} exited with code ${code}`)); });
+    },
+    close: async () => { await w.terminate(); },
+  };
+}
+
+function processChannel(c: ChildProcess, index: number): Channel {
+  let exited = false;
+  c.on('exit', () => { exited = true; });
+  return {
+    post: (m) => c.send(m as Serializable),
+    on: (_e, f) => c.on('message', (m) => f(m as Reply)),
+    onFailure: (f) => {
+      c.on('error', (e) => f(new Error(`data-parallel process ${index}: ${e.message}`)));
+      c.on('exit', (code, sig) => { if (code !== 0) f(new Error(`data-parallel process ${index} exited (${sig ?? `code ${code}`})`)); });
+    },
+    close: () => new Promise((resolve) => {
+      if (exited) return resolve();
+      c.once('exit', () => resolve());
+      c.disconnect();
+      setTimeout(() => { if (!exited) c.kill('SIGKILL'); }, 2000).unref();
+    }),
+  };
+}
 
 class WorkerHandle {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private dead: Error | null = null;
-  constructor(readonly worker: Worker, readonly index: number) {
-    worker.on('message', (r: Reply) => {
+  constructor(readonly channel: Channel, readonly index: number) {
+    channel.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
-      if (r.type === 'error') p.reject(new Error(`data-parallel worker ${index}: ${r.message}`));
+      if (r.type === 'error') p.reject(new Error(`data-parallel replica ${index}: ${r.message}`));
       else p.resolve(r);
     });
-    const fail = (e: Error) => {
+    channel.onFailure((e) => {
       this.dead = e;
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
-    };
-    worker.on('error', (e) => fail(new Error(`data-parallel worker ${index} crashed: ${e.message}`)));
-    worker.on('exit', (code) => { if (code !== 0) fail(new Error(`data-parallel worker ${index} exited with code ${code}`)); });
+    });
   }
-  call(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> {
+  call(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply & { type: 'ok' }> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...msg, id }, transfer);
+      this.pending.set(id, { resolve: resolve as (r: Reply) => void, reject });
+      this.channel.post({ ...msg, id }, transfer);
     });
   }
 }
 
+const isDeno = () => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+
 /** How a worker thread is started: Deno runs TypeScript itself; under Node, tsx is registered in the worker first. */
 function startWorker(workerData: unknown): Worker {
   const url = new URL('./parallel-worker.ts', import.meta.url);
-  if (typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined') return new Worker(url, { workerData });
+  if (isDeno()) return new Worker(url, { workerData });
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(url.href)});`;
   return new Worker(boot, { eval: true, workerData });
 }
 
+/** A replica process with its own CUDA_VISIBLE_DEVICES (when a device id is given). */
+function startProcess(spec: ReplicaSpec, deviceId: string | undefined): ChildProcess {
+  const entry = fileURLToPath(new URL('./parallel-process.ts', import.meta.url));
+  const env = { ...process.env, RSB_REPLICA_SPEC: JSON.stringify(spec), ...(deviceId !== undefined ? { CUDA_VISIBLE_DEVICES: deviceId } : {}) };
+  const argv = isDeno() ? ['run', '-A', entry] : ['--import', import.meta.resolve('tsx'), entry];
+  return spawn(process.execPath, argv, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+}
+
 class WorkerReplicas implements Replicas {
   private constructor(
+    /** true: replicas are processes with private memory; tensors travel in messages. */
+    private readonly copy: boolean,
     readonly count: number,
     private readonly handles: WorkerHandle[],
     private readonly params: Float32Array,
@@ -166,17 +218,23 @@ class WorkerReplicas implements Replicas {
     private readonly bLayout: FlatLayout,
   ) {}
 
-  static async start(count: number, spec: ReplicaSpec, model: ResNet): Promise<WorkerReplicas> {
+  static async start(count: number, spec: ReplicaSpec, model: ResNet, transport: 'thread' | 'process', deviceIds: readonly string[]): Promise<WorkerReplicas> {
     const pLayout = flatLayout(model.parameters.map((p) => p.shape));
     const bLayout = flatLayout(model.buffers.map((b) => b.shape));
-    const sab = (n: number) => new Float32Array(new SharedArrayBuffer(Math.max(4, n * 4)));
-    const params = sab(pLayout.total);
-    const grads = Array.from({ length: count }, () => sab(pLayout.total));
-    const buffers = Array.from({ length: count }, () => sab(bLayout.total));
+    const copy = transport === 'process';
+    const mem = (n: number) => (copy ? new Float32Array(Math.max(1, n)) : new Float32Array(new SharedArrayBuffer(Math.max(4, n * 4))));
+    const params = mem(pLayout.total);
+    const grads = Array.from({ length: count }, () => mem(pLayout.total));
+    const buffers = Array.from({ length: count }, () => mem(bLayout.total));
     const handles = grads.map((g, i) =>
-      new WorkerHandle(startWorker({ spec, index: i, params: params.buffer, grads: g.buffer, buffers: buffers[i].buffer }), i),
+      new WorkerHandle(
+        copy
+          ? processChannel(startProcess(spec, deviceIds[i]), i)
+          : threadChannel(startWorker({ spec, params: params.buffer, grads: g.buffer, buffers: buffers[i].buffer }), i),
+        i,
+      ),
     );
-    const r = new WorkerReplicas(count, handles, params, grads, buffers, pLayout, bLayout);
+    const r = new WorkerReplicas(copy, count, handles, params, grads, buffers, pLayout, bLayout);
     try {
       await Promise.all(handles.map((h) => h.call({ type: 'init' })));
     } catch (e) {
@@ -194,7 +252,7 @@ class WorkerReplicas implements Replicas {
     this.publishParams(model);
     const bufVars = model.buffers.map((b) => b.variable);
     for (const b of this.buffers) readFlat(bufVars, this.bLayout, b);
-    await Promise.all(this.handles.map((h) => h.call({ type: 'load', params: true, buffers: true })));
+    await Promise.all(this.handles.map((h, i) => h.call({ type: 'load', params: true, buffers: true, ...(this.copy ? { paramsData: this.params, buffersData: this.buffers[i] } : {}) })));
   }
 
   async gradients(model: ResNet, mbs: MicroBatch[]): Promise<GradientSum> {
@@ -205,9 +263,13 @@ class WorkerReplicas implements Replicas {
     mbs.forEach((mb, j) => assigned[j % this.count].push(mb));
     const replies = await Promise.all(
       this.handles.map((h, i) =>
-        h.call({ type: 'grads', loadParams: true, mbs: assigned[i] }, assigned[i].flatMap((m) => [m.images.buffer as ArrayBuffer, m.targets.buffer as ArrayBuffer, m.positions.buffer as ArrayBuffer])),
+        h.call(
+          { type: 'grads', loadParams: true, mbs: assigned[i], ...(this.copy ? { paramsData: this.params } : {}) },
+          this.copy ? [] : transferables(assigned[i]),
+        ),
       ),
     );
+    if (this.copy) replies.forEach((r, i) => { if (r.gradsData) this.grads[i].set(r.gradsData); });
     const t2 = performance.now();
     // Sum in worker order (fixed), in float32 like the replicas' own accumulation.
     const total = new Float32Array(this.pLayout.total);
@@ -220,12 +282,12 @@ class WorkerReplicas implements Replicas {
       tf.tensor(total.subarray(this.pLayout.offsets[i], this.pLayout.offsets[i] + this.pLayout.sizes[i]), p.shape, 'float32'),
     );
     let lossSum = 0, correct = 0, samples = 0;
-    for (const r of replies as { lossSum: number; correct: number; samples: number }[]) {
-      lossSum += r.lossSum;
-      correct += r.correct;
-      samples += r.samples;
+    for (const r of replies) {
+      lossSum += r.lossSum ?? 0;
+      correct += r.correct ?? 0;
+      samples += r.samples ?? 0;
     }
-    const okReplies = replies as { timing?: { loadMs: number; computeMs: number; writeMs: number } }[];
+    const okReplies = replies;
     const slowest = okReplies.reduce((a, r) => ((r.timing?.computeMs ?? 0) > (a.timing?.computeMs ?? 0) ? r : a), okReplies[0]);
     const t3 = performance.now();
     const timing = {
@@ -238,18 +300,19 @@ class WorkerReplicas implements Replicas {
   }
 
   async averageBatchNorm(model: ResNet): Promise<void> {
-    await Promise.all(this.handles.map((h) => h.call({ type: 'readBuffers' })));
+    const got = await Promise.all(this.handles.map((h) => h.call({ type: 'readBuffers' })));
+    if (this.copy) got.forEach((r, i) => { if (r.buffersData) this.buffers[i].set(r.buffersData); });
     const avg = new Float32Array(this.bLayout.total);
     for (const b of this.buffers) for (let k = 0; k < avg.length; k++) avg[k] += b[k];
     for (let k = 0; k < avg.length; k++) avg[k] /= this.count;
     const bufVars = model.buffers.map((b) => b.variable);
     writeFlat(bufVars, this.bLayout, avg);
     for (const b of this.buffers) b.set(avg);
-    await Promise.all(this.handles.map((h) => h.call({ type: 'load', params: false, buffers: true })));
+    await Promise.all(this.handles.map((h) => h.call({ type: 'load', params: false, buffers: true, ...(this.copy ? { buffersData: avg } : {}) })));
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.handles.map((h) => h.worker.terminate()));
+    await Promise.all(this.handles.map((h) => h.channel.close()));
   }
 }
 
@@ -258,10 +321,32 @@ class WorkerReplicas implements Replicas {
  * buffers); call syncAll(model) before the first update and after loading a checkpoint.
  * `threads: true` uses a worker thread even for one device (benchmarks compare the two).
  */
-export async function createReplicas(count: number, spec: ReplicaSpec, model: ResNet, opts: { threads?: boolean } = {}): Promise<Replicas> {
+export interface ReplicaOptions {
+  /** 'thread' (default for wasm/cpu): worker threads + SharedArrayBuffers. 'process': a child process per device (GPUs). */
+  transport?: 'thread' | 'process';
+  /** Use a worker even for one device (benchmarks compare it with computing in the lead). */
+  threads?: boolean;
+  /** Device ids handed to the stage; with 'process', replica i gets CUDA_VISIBLE_DEVICES=deviceIds[i]. */
+  deviceIds?: readonly string[];
+}
+
+export async function createReplicas(count: number, spec: ReplicaSpec, model: ResNet, opts: ReplicaOptions = {}): Promise<Replicas> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`devices must be a positive integer, got ${count}`);
-  if (count === 1 && !opts.threads) return new LocalReplica(spec.step);
-  return WorkerReplicas.start(count, spec, model);
+  const transport = opts.transport ?? 'thread';
+  if (count === 1 && !opts.threads && transport === 'thread') return new LocalReplica(spec.step);
+  return WorkerReplicas.start(count, spec, model, transport, opts.deviceIds ?? []);
+}
+
+/** Buffers of the micro-batches to transfer (not copy) to a worker thread; each distinct buffer once. */
+function transferables(mbs: readonly MicroBatch[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const m of mbs) {
+    for (const a of [m.images, m.targets, m.positions]) {
+      // Only whole, unshared buffers: transferring a view's larger buffer would detach other data.
+      if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
+    }
+  }
+  return [...out];
 }
 
 export const PARALLEL_WORKER_FILE = fileURLToPath(new URL('./parallel-worker.ts', import.meta.url));

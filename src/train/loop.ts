@@ -53,6 +53,10 @@ export interface TrainOptions {
   /** Resumable state: checkpoint.bin, metrics.jsonl of the run so far. */
   workDir: string;
   devices: number;
+  /** Device ids handed by the orchestrator (GPU ids for the process transport). */
+  deviceIds?: string[];
+  /** Replica transport; default: 'process' on the tensorflow backend, else 'thread'. */
+  transport?: 'thread' | 'process';
   backend: BackendChoice;
   seed?: number;
   progress?: Progress;
@@ -171,15 +175,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     dir: o.dataDir, split: 'train', mode: 'train', batchSize: plan.microBatch, seed, train: trainTf,
     sampler: { indices: (e) => epochOrder(plan, trainSet.count, e, seed) }, dropLast: true, workers: o.loaderWorkers ?? 1,
   });
-  // Worker-thread replicas serve wasm/cpu. tfjs-node(-gpu) binds devices per process, and a
-  // process-per-GPU transport is not implemented yet: train on one replica and say so.
-  let devices = o.devices;
-  if (backend.name === 'tensorflow' && devices > 1) {
-    notHonoured.push({ field: 'devices', reason: `${devices} devices given, but data parallel on the tensorflow backend needs a process per GPU (not implemented); trains on one` });
-    log(`not honoured: devices: data parallel on the tensorflow backend is not implemented; using 1 of ${devices}`);
-    devices = 1;
-  }
-  const replicas: Replicas = await createReplicas(devices, { backend: o.backend === 'auto' ? backend.name : o.backend, arch, modelOptions, step }, model);
+  // Replicas: worker threads sharing memory for wasm/cpu (one per core); a process per device
+  // for tfjs-node(-gpu), since CUDA binds devices per process (CUDA_VISIBLE_DEVICES).
+  const devices = o.devices;
+  const transport = o.transport ?? (backend.name === 'tensorflow' ? 'process' : 'thread');
+  const replicas: Replicas = await createReplicas(devices, { backend: o.backend === 'auto' ? backend.name : o.backend, arch, modelOptions, step }, model, { transport, deviceIds: o.deviceIds });
   await replicas.syncAll(model);
 
   const runInfo: RunInfo = {
@@ -190,7 +190,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     startedAt: new Date().toISOString(), finishedAt: null, resumes, lrSchedule: sampleSchedule(sched, plan.updatesPerEpoch),
   };
   writeRunInfo(join(o.workDir, 'run.json'), runInfo);
-  log(`train ${recipe.id}: ${arch} at ${plan.scaled.trainSize} px, ${plan.totalEpochs} epochs x ${plan.updatesPerEpoch} updates of ${plan.scaled.globalBatch} (${plan.microBatchesPerUpdate} micro-batches of ${plan.microBatch}), peak LR ${plan.scaled.lr.toPrecision(4)}, backend ${backend.name}, ${replicas.count} worker(s)`);
+  log(`train ${recipe.id}: ${arch} at ${plan.scaled.trainSize} px, ${plan.totalEpochs} epochs x ${plan.updatesPerEpoch} updates of ${plan.scaled.globalBatch} (${plan.microBatchesPerUpdate} micro-batches of ${plan.microBatch}), peak LR ${plan.scaled.lr.toPrecision(4)}, backend ${backend.name}, ${replicas.count} worker(s)${replicas.count > 1 ? `, ${transport} transport` : ''}`);
 
   // ---- signals: finish the update in flight, checkpoint, exit
   let stopSignal: NodeJS.Signals | null = null;

@@ -25,7 +25,8 @@ function microBatches(count: number, n: number, size: number, classes: number): 
   });
 }
 
-test('2 worker threads compute the same summed gradient as 1 in-process replica', async () => {
+for (const transport of ['thread', 'process'] as const)
+test(`2 replicas (${transport} transport) compute the same summed gradient as 1 in-process replica`, async () => {
   await selectBackend(BACKEND, { log: () => {} });
   const classes = 5;
   const spec: ReplicaSpec = {
@@ -41,7 +42,9 @@ test('2 worker threads compute the same summed gradient as 1 in-process replica'
   // The local replica updated the lead's BN running stats; reset them by re-creating the model
   // state for the workers from the same init (only trainable weights matter for gradients,
   // and training-mode BN uses batch statistics).
-  const two = await createReplicas(2, spec, model);
+  // 'process' is the GPU transport (one process per device, CUDA_VISIBLE_DEVICES each); it is
+  // exercised here on wasm so that it is tested on every machine.
+  const two = await createReplicas(2, spec, model, { transport, deviceIds: ['0', '1'] });
   try {
     await two.syncAll(model);
     const b = await two.gradients(model, mbs());
