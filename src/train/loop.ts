@@ -178,6 +178,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   // Replicas: worker threads sharing memory for wasm/cpu (one per core); a process per device
   // for tfjs-node(-gpu), since CUDA binds devices per process (CUDA_VISIBLE_DEVICES).
   const devices = o.devices;
+  if (devices > plan.microBatchesPerUpdate) {
+    log(`notice: ${devices} devices but only ${plan.microBatchesPerUpdate} micro-batches per update: ${devices - plan.microBatchesPerUpdate} will idle (use a profile with a smaller micro-batch)`);
+  }
   const transport = o.transport ?? (backend.name === 'tensorflow' ? 'process' : 'thread');
   const replicas: Replicas = await createReplicas(devices, { backend: o.backend === 'auto' ? backend.name : o.backend, arch, modelOptions, step }, model, { transport, deviceIds: o.deviceIds });
   await replicas.syncAll(model);
