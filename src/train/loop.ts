@@ -282,6 +282,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         if (stopSignal && u + 1 < plan.updatesPerEpoch) {
           await next?.catch(() => undefined);
           await batches.return(undefined);
+          // With several replicas their BN running stats live in the workers: average them into
+          // the lead now (as at an epoch end) so the checkpoint keeps them. Weights and optimizer
+          // state resume exactly; the running stats of this partial epoch are averaged once more.
+          await replicas.averageBatchNorm(model);
           save(epoch, u + 1, { lossSum, correct, samples, seconds });
           interrupted = true;
           return { plan, metrics, resumedFrom, interrupted };

@@ -48,8 +48,13 @@ function outputsWith(cache: string, file: string): string[] {
 
 /** Runs the pipeline; with `killAt`, SIGKILLs its process group when a line matches. */
 function runPipeline(args: string[], killAt?: RegExp): Promise<{ code: number | null; signal: string | null; out: string }> {
+  return runScript([tsx, 'pipeline.ts', ...args], killAt, 'SIGKILL');
+}
+
+/** Runs node with `argv`; with `killAt`, sends `signal` to its process group when the output matches. */
+function runScript(argv: string[], killAt?: RegExp, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [tsx, 'pipeline.ts', ...args], {
+    const child = spawn(process.execPath, argv, {
       cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RSB_PROGRESS_EVERY: '0', CI: '1' },
     });
@@ -59,7 +64,7 @@ function runPipeline(args: string[], killAt?: RegExp): Promise<{ code: number | 
       out += d.toString();
       if (killAt && !killed && killAt.test(out)) {
         killed = true;
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(-child.pid!, signal);
       }
     };
     child.stdout.on('data', onData);
@@ -98,6 +103,19 @@ test('pipeline eval:a1 survives kill -9 in epoch 2 and matches an uninterrupted 
     assert.deepEqual(resumed, strip(join(ref, 'metrics.jsonl')), 'per-epoch loss, LR, top-1 and counts equal the uninterrupted run');
     const a = loadCheckpoint(join(trained, 'model.ckpt'))!, b = loadCheckpoint(join(ref, 'model.ckpt'))!;
     for (const [name, t] of a.tensors) assert.deepEqual(t.data, b.tensors.get(name)!.data, `weights ${name}`);
+
+    // SIGTERM mid-epoch (a stage script run by hand): checkpoint after the update in flight,
+    // exit 130; the rerun continues from that update and ends where the uninterrupted run did.
+    const byHand = join(tmp, 'by-hand');
+    const handArgs = ['--import', 'tsx', 'stages/train.ts', '--data', prepared, '--recipe', 'a1', '--profile', 'tiny', '--backend', 'wasm', '--out', byHand];
+    const stopped = await runScript(handArgs, /epoch 2\/3 step 1\/3/, 'SIGTERM');
+    assert.equal(stopped.code, 130, stopped.out.slice(-2000));
+    assert.match(stopped.out, /SIGTERM: checkpointing after the current update/);
+    const resumedByHand = await runScript(handArgs);
+    assert.equal(resumedByHand.code, 0, resumedByHand.out.slice(-2000));
+    // Where it stops depends on when the signal lands; any update boundary must resume exactly.
+    assert.match(resumedByHand.out, /resuming from .*checkpoint\.bin: epoch [23], update [0-2] of 3/);
+    assert.deepEqual(strip(join(byHand, 'metrics.jsonl')), strip(join(ref, 'metrics.jsonl')));
 
     // The exported timm-layout weights, imported with --weights, score exactly like the checkpoint.
     const [evaluated] = outputsWith(cache, 'metrics.json');
