@@ -161,7 +161,10 @@ export function scaleRecipe(r: ScalableRecipe, p: Profile): ScaledRecipe {
     const k = Math.pow(globalBatch / r.globalBatch, power);
     lr = r.lr * k;
     warmupLr = r.warmupLr * k;
-    rules.push(`global batch ${r.globalBatch} -> ${globalBatch}; LR scaled by (batch ratio)^${power} (${rule} rule${rule !== p.lrRule ? ', as for every SGD recipe' : ''}): peak ${r.lr} -> ${+lr.toPrecision(4)}, warmup start ${r.warmupLr} -> ${+warmupLr.toPrecision(4)}`);
+    const how = power === 0
+      ? `peak LR kept at ${r.lr} ('none' rule: LAMB's trust ratio sets each layer's step length whatever the batch)`
+      : `LR scaled by (batch ratio)^${power} (${rule} rule${rule !== p.lrRule ? ', as for every SGD recipe' : ''}): peak ${r.lr} -> ${+lr.toPrecision(4)}, warmup start ${r.warmupLr} -> ${+warmupLr.toPrecision(4)}`;
+    rules.push(`global batch ${r.globalBatch} -> ${globalBatch}; ${how}`);
   }
   return { arch, epochs, warmupEpochs, cooldownEpochs, trainSize, testSize, globalBatch, lr, warmupLr, minLr: r.minLr, optimizer: r.optimizer, rules };
 }

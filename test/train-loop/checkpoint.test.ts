@@ -64,7 +64,7 @@ test('profiles: imagenet is the recipe unscaled; embedded follows its stated rul
   // embedded keeps the peak LR (rule 'none'); the tiny test profile uses the sqrt rule.
   assert.equal(e.lr, 5e-3);
   assert.equal(e.rules.length, 4);
-  assert.match(e.rules[3], /\(none rule\)/);
+  assert.match(e.rules[3], /peak LR kept at 0\.005 \('none' rule/);
   const t = scaleRecipe(a1, getProfile('tiny'));
   assert.ok(Math.abs(t.lr - 5e-3 * Math.sqrt(16 / 2048)) < 1e-15, `sqrt rule: ${t.lr}`);
   assert.ok(Math.abs(t.warmupLr - 1e-4 * Math.sqrt(16 / 2048)) < 1e-15);
