@@ -94,6 +94,7 @@ const REDUCE_CASES: { name: string; shape: number[]; axis: number | number[]; ke
   { name: 'NHWC per-channel (BatchNorm statistics)', shape: [3, 5, 4, 7], axis: [0, 1, 2], keepDims: false },
   { name: 'NHWC per-channel, keepDims, axes unordered', shape: [2, 3, 3, 5], axis: [2, 0, 1], keepDims: true },
   { name: 'matrix columns', shape: [9, 6], axis: 0, keepDims: false },
+  { name: 'NHWC, 8-column blocks plus a remainder', shape: [2, 6, 5, 21], axis: [0, 1, 2], keepDims: false },
   { name: 'inner axis (goes to the native kernel)', shape: [4, 6], axis: 1, keepDims: false },
   { name: 'everything (goes to the native kernel)', shape: [2, 3, 4], axis: [0, 1, 2], keepDims: false },
 ];

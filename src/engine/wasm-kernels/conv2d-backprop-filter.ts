@@ -7,7 +7,7 @@
 // (an im2col matrix, built already transposed) with dy; see viaColumns for the layout choice.
 // Measured per layer against the forward conv: docs/engine.md.
 //
-// Why the explicit transposes: the wasm matMul is fast (XNNPACK, ~20 GFLOP/s on one core here)
+// Why the explicit transposes: the wasm matMul is fast (XNNPACK, ~30 GFLOP/s on one core here)
 // only without transpose flags; with transposeA it falls back to a naive loop (~30x slower
 // measured). A native transpose costs about one copy.
 //

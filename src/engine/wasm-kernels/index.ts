@@ -4,12 +4,12 @@
 // How the list was made: every kernel registered for cpu but not for wasm, and a profile of a
 // ResNet training step on wasm (docs/engine.md has the method and the numbers):
 //   Conv2DBackpropFilter  missing: tf.grads through conv2d throws "kernel not registered".
-//   Conv2DBackpropInput   present but a naive loop (~2 GFLOP/s vs ~20 for the forward conv).
+//   Conv2DBackpropInput   present but a naive loop (~2 GFLOP/s vs ~30 for the forward conv).
 //   BatchMatMul           present, but transposeA/transposeB take a naive loop (14-30x slower),
 //   _FusedMatMul          and the linear layer's backward pass asks for exactly those.
 //   Sum, Mean             present, but reducing all axes except the last (BatchNorm's statistics
 //                         over N, H, W) transposes the whole activation first.
-// Everything else a step uses (Conv2D, pads, slices, MaxPool + MaxPoolGrad, reductions,
+// Everything else a step uses (Conv2D, pads, slices, MaxPool + MaxPoolGrad, other reductions,
 // element-wise maths, Sigmoid/Log/Softplus for the losses, Sqrt/Pow for LAMB) is native in wasm.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
