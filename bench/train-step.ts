@@ -15,7 +15,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resnetWork } from '../src/engine/flops.ts';
-import { WASM_HEAP_LIMIT_BYTES, maxMicroBatchSize, planMicroBatches } from '../src/engine/micro-batch.ts';
+import { planMicroBatches } from '../src/engine/micro-batch.ts';
+import { resnetMemoryPlan } from '../src/engine/memory-plan.ts';
 import { installedNativePackage, packageDir, parseBackendChoice, type BackendName } from '../src/engine/fingerprint.ts';
 
 interface Config {
@@ -35,21 +36,6 @@ const CONFIGS: Config[] = [
 
 /** The issue's target: one wasm worker at >= 15% of PyTorch's 2-thread throughput. */
 const TARGET_FRACTION = 0.15;
-
-/**
- * Activation memory of a training step per image, as a multiple of the conv outputs' bytes.
- * tfjs keeps, per conv, its output plus BN's centred/normalised copies, the ReLU output and the
- * explicitly padded input for backward. Measured with tf.profile's peakBytes on resnet50 at
- * 128 px, batch 8 (1.9 GB, ~17 x the conv outputs); 20 leaves headroom for the backward pass.
- */
-const ACTIVATION_FACTOR = 20;
-/** Resident memory besides activations: weights, gradients, their running sums, LAMB's two moments, temporaries. */
-const RESIDENT_FACTOR = 7; // x parameter bytes
-/**
- * What a step may use of the 4 GiB wasm heap. The heap grows in large steps and never shrinks;
- * resnet50 at 224 px with micro-batches of 4 reached 3.6 GiB, so keep a margin below the cap.
- */
-const MEMORY_BUDGET_BYTES = 3.5 * 2 ** 30;
 
 interface Job {
   backend: BackendName;
@@ -122,16 +108,9 @@ function readUsage(): string {
   return 'usage: npm run bench -- train-step [--quick] [--backends wasm,cpu,tensorflow] [--configs r50@128,r50@224,r18@64] [--steps N] [--warmup N] [--micro N]';
 }
 
-/** The micro-batch that keeps one step's activations within the wasm heap (used for every backend, for comparable numbers). */
+/** The micro-batch that keeps one step within the wasm heap (used for every backend, for comparable numbers). */
 function defaultMicro(config: Config): number {
-  const work = resnetWork(config.arch, config.resolution);
-  const params = config.arch === 'resnet50' ? 25_557_032 : 11_689_512;
-  return maxMicroBatchSize({
-    bytesPerSample: work.convOutputElements * 4 * ACTIVATION_FACTOR,
-    residentBytes: params * 4 * RESIDENT_FACTOR,
-    budgetBytes: Math.min(MEMORY_BUDGET_BYTES, WASM_HEAP_LIMIT_BYTES),
-    batchSize: config.batch,
-  });
+  return resnetMemoryPlan({ arch: config.arch, resolution: config.resolution, batch: config.batch }).microBatch;
 }
 
 // ---------------------------------------------------------------- child: one (backend, config)
