@@ -254,11 +254,18 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         return mbs;
       };
 
-      let next = firstUpdate < plan.updatesPerEpoch ? loadUpdate(firstUpdate) : null;
+      // A prefetch that fails is reported when awaited; the no-op handler keeps Node from
+      // calling it unhandled while the replicas are still busy with the current update.
+      const prefetch = (u: number) => {
+        const p = loadUpdate(u);
+        p.catch(() => undefined);
+        return p;
+      };
+      let next = firstUpdate < plan.updatesPerEpoch ? prefetch(firstUpdate) : null;
       let t0 = performance.now();
       for (let u = firstUpdate; u < plan.updatesPerEpoch; u++) {
         const mbs = await next!;
-        next = u + 1 < plan.updatesPerEpoch ? loadUpdate(u + 1) : null;
+        next = u + 1 < plan.updatesPerEpoch ? prefetch(u + 1) : null;
         const lr = sched.lrAt(epoch, u);
         const g = await replicas.gradients(model, mbs);
         // sum_j n_j grad_j / B: the gradient of the mean loss over the global batch.
