@@ -119,6 +119,8 @@ export function epochOrder(plan: RunPlan, datasetSize: number, epoch: number, se
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  // Bad data fails before anything is created: the error names the folder.
+  const trainSet: ShardReader = openShards(o.dataDir, 'train');
   mkdirSync(o.outDir, { recursive: true });
   mkdirSync(o.workDir, { recursive: true });
   const backend = await selectBackend(o.backend, { log });
@@ -126,7 +128,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   for (const n of notHonoured) log(`not honoured: ${n.field}: ${n.reason}`);
 
   // ---- data
-  const trainSet: ShardReader = openShards(o.dataDir, 'train');
   const plan = planRun(o.recipe, o.profile, { trainCount: trainSet.count, classes: trainSet.classes.length }, o.seed);
   const seed = o.seed ?? o.recipe.seed;
   const recipe = o.recipe;
