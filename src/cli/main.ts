@@ -46,6 +46,9 @@ async function loadGraph(flags: RunFlags, io: MainIo): Promise<Graph> {
     if (i <= 0) throw new GraphError(`--set ${s}: expected name=value`);
     vars[s.slice(0, i)] = s.slice(i + 1);
   }
+  // --data and --backend are the common switches of the real graph, spelled as flags.
+  if (flags.data !== undefined) vars.data = flags.data;
+  if (flags.backend !== undefined) vars.backend = flags.backend;
   const opts: GraphBuildOptions = {
     profile: flags.profile,
     devices: devicesCount(flags, io.env),

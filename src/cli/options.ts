@@ -16,6 +16,8 @@ export interface RunFlags {
   cacheDir?: string;
   profile?: string;
   set?: string[];
+  data?: string;
+  backend?: string;
   plain?: boolean;
   timing?: boolean;
 }
@@ -66,6 +68,8 @@ export function buildProgram(
     .option('--cache-dir <dir>', 'artifact store location (default: artifacts/cache; env RSB_CACHE_DIR)')
     .option('--profile <name>', 'graph profile, passed to the graph module (e.g. a small smoke run)')
     .option('--set <name=value>', 'graph-specific switch passed to the graph module (repeatable)', collect)
+    .option('--data <dir>', 'a real ImageNet-layout folder instead of the embedded dataset (same as --set data=DIR)')
+    .option('--backend <name>', 'compute backend for training/eval: auto|tensorflow|wasm|cpu (same as --set backend=NAME)')
     .option('--plain', 'plain line output even on a terminal')
     .option('--timing', 'print where the time went (start-up vs the graph\'s own work) on stderr')
     .showHelpAfterError('(run with --help for usage)')
@@ -78,6 +82,7 @@ export function buildProgram(
         '  npx tsx pipeline.ts --dry-run                 what would run, and why\n' +
         '  npx tsx pipeline.ts --explain train:a1        why train:a1 is stale\n' +
         '  npx tsx pipeline.ts --only eval:a1            rerun one stage on cached inputs\n' +
+        '  npx tsx pipeline.ts --data /data/imagenet --devices 4 --device-kind gpu --target compare\n' +
         '  npx tsx pipeline.ts graph --format mermaid    the graph as a diagram\n' +
         '  deno run -A pipeline.ts --target eval:a1      the same under Deno',
     );
