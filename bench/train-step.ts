@@ -75,23 +75,23 @@ function parseArgs(argv: string[]) {
     const a = argv[i];
     const value = () => {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`train-step: ${a} needs a value`);
+      if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
     const int = (v: string) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`train-step: ${a} needs a non-negative integer, got '${v}'`);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${a} needs a non-negative integer, got '${v}'`);
       return n;
     };
     if (a === '--quick') opts.quick = true;
     else if (a === '--backends') opts.backends = value().split(',').map((b) => {
       const c = parseBackendChoice(b, '--backends');
-      if (c === 'auto') throw new Error('train-step: --backends takes tensorflow, wasm or cpu, not auto');
+      if (c === 'auto') throw new Error('--backends takes tensorflow, wasm or cpu, not auto');
       return c;
     });
     else if (a === '--configs') {
       opts.configs = value().split(',');
-      for (const c of opts.configs) if (!CONFIGS.some((k) => k.id === c)) throw new Error(`train-step: unknown config '${c}' (known: ${CONFIGS.map((k) => k.id).join(', ')})`);
+      for (const c of opts.configs) if (!CONFIGS.some((k) => k.id === c)) throw new Error(`unknown config '${c}' (known: ${CONFIGS.map((k) => k.id).join(', ')})`);
     } else if (a === '--steps') opts.steps = int(value());
     else if (a === '--warmup') opts.warmup = int(value());
     else if (a === '--micro') opts.micro = int(value());
@@ -99,7 +99,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--help' || a === '-h') {
       console.log(readUsage());
       process.exit(0);
-    } else throw new Error(`train-step: unknown option '${a}' (see --help)`);
+    } else throw new Error(`unknown option '${a}' (see --help)`);
   }
   return opts;
 }
