@@ -92,9 +92,15 @@ function parseArgs(argv: string[]) {
     else if (a === '--configs') {
       opts.configs = value().split(',');
       for (const c of opts.configs) if (!CONFIGS.some((k) => k.id === c)) throw new Error(`unknown config '${c}' (known: ${CONFIGS.map((k) => k.id).join(', ')})`);
-    } else if (a === '--steps') opts.steps = int(value());
+    } else if (a === '--steps') {
+      opts.steps = int(value());
+      if (opts.steps === 0) throw new Error('--steps must be at least 1');
+    }
     else if (a === '--warmup') opts.warmup = int(value());
-    else if (a === '--micro') opts.micro = int(value());
+    else if (a === '--micro') {
+      opts.micro = int(value());
+      if (opts.micro === 0) throw new Error('--micro must be at least 1');
+    }
     else if (a === '--child') opts.child = value();
     else if (a === '--help' || a === '-h') {
       console.log(readUsage());
