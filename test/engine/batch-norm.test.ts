@@ -1,0 +1,69 @@
+// The fused training BatchNorm against the same maths composed from tfjs ops (tf.moments +
+// tf.batchNorm, differentiated by tfjs's own gradients), on cpu and wasm.
+// Tolerance: 1e-4 of each tensor's largest value. The reference sums R <= 320 float32 values
+// per channel (worst-case relative error R*2^-24 ~ 2e-5 of the summed magnitudes; ours sums in
+// float64); normalising by the standard deviation keeps that relative, and the backward pass
+// multiplies such sums once more: a few 1e-5 at most. A wrong formula is off by O(1).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { gaussian, initBackends, relMaxDiff } from './backends.ts';
+import { batchNormTrain } from '../../src/engine/batch-norm/index.ts';
+
+before(async () => {
+  await initBackends();
+});
+
+const EPS = 1e-5;
+
+function reference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) {
+  const m = tf.moments(x, [0, 1, 2]);
+  return { y: tf.batchNorm4d(x, m.mean, m.variance, beta, gamma, EPS), mean: m.mean, variance: m.variance };
+}
+
+async function run(backend: 'cpu' | 'wasm', fused: boolean, shape: [number, number, number, number], seed: number) {
+  await tf.setBackend(backend);
+  const c = shape[3];
+  // Channels with an offset and scale, as conv outputs have, so centring matters.
+  const xv = gaussian(shape, seed, 0).map((v, i) => 3 * v + (i % c) - c / 2);
+  const x = tf.tensor4d(xv, shape);
+  const gamma = tf.tensor1d(gaussian([c], seed, 1));
+  const beta = tf.tensor1d(gaussian([c], seed, 2));
+  const upstream = tf.tensor4d(gaussian(shape, seed, 3), shape);
+  const f = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const r = fused ? batchNormTrain(xx as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, EPS) : reference(xx as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D);
+    return tf.sum(tf.mul(r.y, upstream)) as tf.Scalar;
+  };
+  const grads = tf.grads(f)([x, gamma, beta]);
+  const fwd = fused ? batchNormTrain(x, gamma, beta, EPS) : reference(x, gamma, beta);
+  const out = {
+    y: await fwd.y.data(), mean: await fwd.mean.data(), variance: await fwd.variance.data(),
+    dx: await grads[0].data(), dgamma: await grads[1].data(), dbeta: await grads[2].data(),
+  };
+  tf.dispose([x, gamma, beta, upstream, fwd.y, fwd.mean, fwd.variance, ...grads]);
+  return out;
+}
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  for (const [k, shape] of ([[2, 5, 4, 8], [3, 4, 4, 13], [4, 2, 2, 64]] as [number, number, number, number][]).entries()) {
+    test(`batchNormTrain (${backend}) = tfjs ops: [${shape}] output, statistics and gradients`, async () => {
+      const want = await run('cpu', false, shape, 20 + k);
+      const got = await run(backend, true, shape, 20 + k);
+      for (const key of Object.keys(want) as (keyof typeof want)[]) {
+        const d = relMaxDiff(got[key], want[key]);
+        assert.ok(d <= 1e-4, `${key}: relative max difference ${d}`);
+      }
+    });
+  }
+}
+
+test('batchNormTrain leaks no tensors and keeps gradients flowing to every input', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor4d(gaussian([2, 3, 3, 4], 1, 0), [2, 3, 3, 4]);
+  const g = tf.ones([4]) as tf.Tensor1D, b = tf.zeros([4]) as tf.Tensor1D;
+  const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(batchNormTrain(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, EPS).y)) as tf.Scalar)([x, g, b]);
+  assert.equal(grads.length, 3);
+  tf.dispose([x, g, b, ...grads]);
+  assert.equal(tf.memory().numTensors, before);
+});
