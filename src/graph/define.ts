@@ -152,6 +152,7 @@ export function defineGraph(spec: GraphSpec): Graph {
       outputs: (decl.outputs ?? []).map((o) => relPath(decl.id, 'output', o)),
       devices: decl.resources?.devices ?? 0,
       fingerprint: decl.fingerprint,
+      paramModules: (decl.paramModules ?? []).map((m) => relPath(decl.id, 'param module', m)),
     });
   }
   const ids = [...stages.keys()];

@@ -45,8 +45,9 @@ export function resolveLocal(fromFile: string, spec: string): string | undefined
  * Every local module `script` imports, transitively (not the script itself), as absolute paths
  * sorted by path. Non-source files that are imported (JSON, WASM) are included but not scanned.
  * @param cache shared across stages of one run: most stages share most modules.
+ * @param skip absolute paths neither included nor followed (a stage's param modules).
  */
-export function localImports(script: string, cache = new Map<string, string[]>()): string[] {
+export function localImports(script: string, cache = new Map<string, string[]>(), skip: ReadonlySet<string> = new Set()): string[] {
   const seen = new Set<string>([script]);
   const queue = [script];
   while (queue.length) {
@@ -63,7 +64,7 @@ export function localImports(script: string, cache = new Map<string, string[]>()
       cache.set(file, direct);
     }
     for (const d of direct) {
-      if (!seen.has(d)) {
+      if (!seen.has(d) && !skip.has(d)) {
         seen.add(d);
         queue.push(d);
       }

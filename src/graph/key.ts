@@ -101,8 +101,8 @@ export class KeyEnv {
     return { hash: sha256, detail: { path, kind: 'file' as const } };
   }
 
-  modules(scriptAbs: string): string[] {
-    return localImports(scriptAbs, this.importCache);
+  modules(scriptAbs: string, skip: readonly string[] = []): string[] {
+    return localImports(scriptAbs, this.importCache, new Set(skip));
   }
 }
 
@@ -119,7 +119,8 @@ export interface StageKey {
 export async function stageKey(stage: Stage, env: KeyEnv, upstreamOutputs: Readonly<Record<string, string>>): Promise<StageKey> {
   const scriptAbs = resolve(env.root, stage.script);
   const modules: Record<string, string> = {};
-  for (const m of env.modules(scriptAbs)) modules[rootRelative(env.root, m)] = env.sourceHash(m);
+  const skip = stage.paramModules.map((m) => resolve(env.root, m));
+  for (const m of env.modules(scriptAbs, skip)) modules[rootRelative(env.root, m)] = env.sourceHash(m);
   const upstream: Record<string, string> = {};
   for (const u of stage.upstream) {
     const h = upstreamOutputs[u];

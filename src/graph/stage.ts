@@ -42,6 +42,14 @@ export const StageDecl = Type.Object({
   resources: Type.Optional(StageResources),
   /** 'engine': the installed compute engine (tfjs packages, native bindings) enters the key. */
   fingerprint: Type.Optional(Type.Literal('engine')),
+  /**
+   * Modules (relative to the graph root) that only supply VALUES which reach the stage through
+   * `params`, e.g. the recipe registry a train script imports for its by-hand mode. Their values
+   * are already in the key as params, so they are not hashed as code and not followed: a comment
+   * in recipes/a2.ts must not make train:a1 stale. A module also reached by another import path
+   * is still hashed.
+   */
+  paramModules: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
 });
 /** A stage as written in a graph module. */
 export type StageDecl = Static<typeof StageDecl>;
@@ -58,4 +66,5 @@ export interface Stage {
   readonly outputs: readonly string[];
   readonly devices: number;
   readonly fingerprint: 'engine' | undefined;
+  readonly paramModules: readonly string[];
 }

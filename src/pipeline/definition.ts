@@ -84,6 +84,8 @@ export function buildGraph(opts: DefinitionOptions): Graph {
       outputs: ['model.ckpt', 'model.safetensors', 'metrics.jsonl', 'run.json'],
       resources: { devices },
       fingerprint: 'engine',
+      // The recipe reaches the stage as params; the registry is only for running it by hand.
+      paramModules: ['recipes/index.ts'],
     });
     stages.push({
       id: `eval:${recipe.id}`,
@@ -95,6 +97,7 @@ export function buildGraph(opts: DefinitionOptions): Graph {
       outputs: ['metrics.json'],
       resources: { devices: 1 },
       fingerprint: 'engine',
+      paramModules: ['recipes/index.ts'],
     });
   }
 
