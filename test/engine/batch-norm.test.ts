@@ -18,7 +18,8 @@ const EPS = 1e-5;
 
 function reference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) {
   const m = tf.moments(x, [0, 1, 2]);
-  return { y: tf.batchNorm4d(x, m.mean, m.variance, beta, gamma, EPS), mean: m.mean, variance: m.variance };
+  const mean = m.mean as tf.Tensor1D, variance = m.variance as tf.Tensor1D;
+  return { y: tf.batchNorm4d(x, mean, variance, beta, gamma, EPS), mean, variance };
 }
 
 async function run(backend: 'cpu' | 'wasm', fused: boolean, shape: [number, number, number, number], seed: number) {
