@@ -173,18 +173,34 @@ test('rotation by 90 degrees on a square image moves every pixel exactly (counte
   assert.equal(half[0], img.data[(n * n - 1) * 3]);
 });
 
-test('the row-constant affine shortcut equals the general per-pixel loop', () => {
-  const img = randomImage(37, 29, 5);
+test('every affine fast path (column-exact, row-constant, general) equals the plain per-pixel loop bit for bit', () => {
   const rng = new Rng(21);
-  for (let k = 0; k < 60; k++) {
-    const m = [rng.uniform(0.5, 1.5), rng.uniform(-0.4, 0.4), rng.uniform(-12, 12), 0, rng.uniform(0.7, 1.3), rng.uniform(-9, 9)] as const;
-    const whole = [1, 0, Math.round(m[2]), 0, 1, Math.round(m[5])] as const; // integer shifts hit the zero-offset paths
-    for (const mm of [m, whole]) {
-      for (const f of ['bilinear', 'bicubic'] as const) {
-        assert.deepEqual(affine(img, mm, f, FILL).data, affine(img, mm, f, FILL, { general: true }).data, `${f} ${mm.join(',')}`);
+  // tiny images put every pixel on an edge; larger ones exercise the clamp-free interior
+  const sizes: [number, number][] = [[1, 1], [2, 3], [3, 2], [4, 5], [37, 29], [64, 48]];
+  let cases = 0;
+  for (const [w, h] of sizes) {
+    const img = randomImage(w, h, w * 100 + h);
+    for (let k = 0; k < 12; k++) {
+      const deg = rng.uniform(-30, 30), rad = (deg * Math.PI) / 180;
+      const k1 = rng.uniform(-0.3, 0.3), tx = rng.uniform(-0.45, 0.45) * w, ty = rng.uniform(-0.45, 0.45) * h;
+      const matrices: (readonly [number, number, number, number, number, number])[] = [
+        [1, k1, 0, 0, 1, 0], // ShearX (row-constant, zero vertical offset)
+        [1, 0, 0, k1, 1, 0], // ShearY (column-exact)
+        [1, 0, tx, 0, 1, 0], // TranslateX
+        [1, 0, 0, 0, 1, ty], // TranslateY
+        [1, 0, Math.round(tx), 0, 1, Math.round(ty)], // whole-pixel shifts hit the zero-offset shortcuts
+        [rng.uniform(0.5, 1.5), rng.uniform(-0.4, 0.4), rng.uniform(-12, 12), 0, rng.uniform(0.7, 1.3), rng.uniform(-9, 9)],
+        [Math.cos(rad), Math.sin(rad), rng.uniform(-5, 5), -Math.sin(rad), Math.cos(rad), rng.uniform(-5, 5)], // Rotate
+      ];
+      for (const m of matrices) {
+        for (const f of ['bilinear', 'bicubic'] as const) {
+          assert.deepEqual(affine(img, m, f, FILL).data, affine(img, m, f, FILL, { general: true }).data, `${w}x${h} ${f} ${m.join(',')}`);
+          cases++;
+        }
       }
     }
   }
+  assert.equal(cases, sizes.length * 12 * 7 * 2);
 });
 
 test('SMOOTH in integers equals Pillow\'s float32 accumulation on random images', () => {

@@ -12,17 +12,30 @@ export type Rgb = readonly [number, number, number];
 /** (a, b, c, d, e, f): input x = a*x + b*y + c, input y = d*x + e*y + f. */
 export type AffineMatrix = readonly [number, number, number, number, number, number];
 
-/** `general: true` skips the row-constant shortcut (tests compare the two). */
+/**
+ * `general: true` runs only the plain per-pixel loop (the reference the fast paths are
+ * tested against, bit for bit).
+ */
 export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, fill: Rgb, opts: { general?: boolean } = {}): RgbImage {
   const { width: w, height: h, data: src } = img;
   const out = filledImage(w, h, fill);
   const d = out.data;
   const [a, b, c, dd, e, f] = m;
-  // Shears along x and translations keep each output row on one input row (d = 0):
-  // the row's interpolation set-up is then done once per row (same numbers, so the same
-  // result as the general loop).
-  if (dd === 0 && !opts.general) {
-    affineRowConstant(src, w, h, m, filter, d);
+  if (!opts.general) {
+    // Each fast path evaluates the same floating-point expressions as the general loop
+    // (same operands, same order), so it gives the same bytes; it only drops work whose
+    // result is known: interpolation along an axis whose offset is exactly zero, edge
+    // clamps for pixels well inside the image, repeated per-row set-up.
+    if (a === 1 && b === 0 && c === 0) {
+      // ShearY and TranslateY: xin = 1*xc + 0*yc + 0 = xc exactly, so the x offset is 0.
+      affineColumnExact(src, w, h, dd, e, f, filter, d);
+    } else if (dd === 0) {
+      // ShearX and TranslateX: each output row reads one input row position.
+      affineRowConstant(src, w, h, m, filter, d);
+    } else {
+      // Rotate.
+      affineFast(src, w, h, m, filter, d);
+    }
     return out;
   }
   // One loop per filter so the sampler is a direct (inlinable) call.
@@ -53,7 +66,76 @@ export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, f
   return out;
 }
 
-/** The d = 0 case of `affine`: yin = e*yc + f is the same for a whole output row. */
+/** Clip to 0..255 and truncate, as Pillow stores a cubic result in a byte. */
+function clipTrunc(v: number): number {
+  return v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+}
+
+/**
+ * The x offset is exactly 0 (matrix a = 1, b = c = 0): each output pixel interpolates
+ * its own input column vertically. The horizontal cubic or lerp of the general loop
+ * returns its sample at x unchanged when the offset is 0 (v + 0 * (...) = v), so only
+ * the vertical step remains.
+ */
+function affineColumnExact(src: Uint8Array, w: number, h: number, dd: number, e: number, f: number, filter: ResampleFilter, out: Uint8Array): void {
+  const stride = w * 3;
+  const cubicFilter = filter === 'bicubic';
+  for (let y = 0; y < h; y++) {
+    const eyc = e * (y + 0.5);
+    let o = y * stride;
+    for (let x = 0; x < w; x++, o += 3) {
+      const yin = dd * (x + 0.5) + eyc + f;
+      if (yin < 0 || yin >= h) continue;
+      // yin in [0, h) puts yf in [-1, h - 1].
+      const yy = yin - 0.5;
+      const yf = Math.floor(yy);
+      const dy = yy - yf;
+      const col = x * 3;
+      if (!cubicFilter) {
+        const p0 = (yf < 0 ? 0 : yf) * stride + col;
+        if (yf + 1 < h) {
+          const p1 = (yf + 1) * stride + col;
+          const r0 = src[p0], g0 = src[p0 + 1], b0 = src[p0 + 2];
+          // bilinear results lie in [0, 255]: truncation is `| 0`
+          out[o] = (r0 + (src[p1] - r0) * dy) | 0;
+          out[o + 1] = (g0 + (src[p1 + 1] - g0) * dy) | 0;
+          out[o + 2] = (b0 + (src[p1 + 2] - b0) * dy) | 0;
+        } else {
+          // no row below: the lerp is between equal values
+          out[o] = src[p0];
+          out[o + 1] = src[p0 + 1];
+          out[o + 2] = src[p0 + 2];
+        }
+        continue;
+      }
+      const top = yf - 1;
+      if (top >= 0 && yf + 2 < h) {
+        // all four rows exist
+        const p0 = top * stride + col, p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
+        out[o] = clipTrunc(cubic(src[p0], src[p1], src[p2], src[p3], dy));
+        out[o + 1] = clipTrunc(cubic(src[p0 + 1], src[p1 + 1], src[p2 + 1], src[p3 + 1], dy));
+        out[o + 2] = clipTrunc(cubic(src[p0 + 2], src[p1 + 2], src[p2 + 2], src[p3 + 2], dy));
+        continue;
+      }
+      // Near the top or bottom: Pillow's rule (rows beyond the edge repeat the previous one).
+      const p0 = clampX(top, h) * stride + col;
+      const ok1 = yf >= 0 && yf < h, ok2 = yf + 1 >= 0 && yf + 1 < h, ok3 = yf + 2 >= 0 && yf + 2 < h;
+      for (let ch = 0; ch < 3; ch++) {
+        const v1 = src[p0 + ch];
+        const v2 = ok1 ? src[yf * stride + col + ch] : v1;
+        const v3 = ok2 ? src[(yf + 1) * stride + col + ch] : v2;
+        const v4 = ok3 ? src[(yf + 2) * stride + col + ch] : v3;
+        out[o + ch] = clipTrunc(cubic(v1, v2, v3, v4, dy));
+      }
+    }
+  }
+}
+
+/**
+ * The d = 0 case of `affine`: yin = e*yc + f is the same for a whole output row, so the
+ * row's vertical set-up is done once; when its offset is exactly 0 (ShearX and
+ * TranslateX, whose e = 1 and f = 0), only the horizontal step is computed.
+ */
 function affineRowConstant(src: Uint8Array, w: number, h: number, m: AffineMatrix, filter: ResampleFilter, out: Uint8Array): void {
   const [a, b, c, , e, f] = m;
   const stride = w * 3;
@@ -65,13 +147,20 @@ function affineRowConstant(src: Uint8Array, w: number, h: number, m: AffineMatri
     const yy = yin - 0.5;
     const yf = Math.floor(yy);
     const dy = yy - yf;
+    const bc = b * yc;
+    const o0 = y * stride;
+    if (dy === 0) {
+      // One input row (yf, inside the image since yy >= 0); the vertical step would
+      // return it unchanged.
+      rowHorizontal(src, w, yf * stride, a, bc, c, cubicFilter, out, o0);
+      continue;
+    }
     // Input rows the filter reads and whether each exists (Pillow's edge rules).
     const top = cubicFilter ? yf - 1 : yf;
     const r0 = clampX(top, h) * stride;
     const ok1 = top + 1 >= 0 && top + 1 < h, ok2 = top + 2 >= 0 && top + 2 < h, ok3 = top + 3 >= 0 && top + 3 < h;
     const r1 = (top + 1) * stride, r2 = (top + 2) * stride, r3 = (top + 3) * stride;
-    const bc = b * yc;
-    let o = y * stride;
+    let o = o0;
     for (let x = 0; x < w; x++, o += 3) {
       const xin = a * (x + 0.5) + bc + c;
       if (xin < 0 || xin >= w) continue;
@@ -94,28 +183,107 @@ function affineRowConstant(src: Uint8Array, w: number, h: number, m: AffineMatri
       }
       const x0 = clampX(xf - 1, w) * 3, x1 = clampX(xf, w) * 3, x2 = clampX(xf + 1, w) * 3, x3 = clampX(xf + 2, w) * 3;
       for (let ch = 0; ch < 3; ch++) {
-        let v: number;
-        if (dy === 0) {
-          // only the row at yf matters (a zero offset returns the second sample)
-          const r = r1 + ch;
-          v = dx === 0 ? src[r + x1] : cubic(src[r + x0], src[r + x1], src[r + x2], src[r + x3], dx);
+        let v1: number, v2: number, v3: number, v4: number;
+        if (dx === 0) {
+          const col = x1 + ch;
+          v1 = src[r0 + col];
+          v2 = ok1 ? src[r1 + col] : v1;
+          v3 = ok2 ? src[r2 + col] : v2;
+          v4 = ok3 ? src[r3 + col] : v3;
         } else {
-          let v1: number, v2: number, v3: number, v4: number;
-          if (dx === 0) {
-            const col = x1 + ch;
-            v1 = src[r0 + col];
-            v2 = ok1 ? src[r1 + col] : v1;
-            v3 = ok2 ? src[r2 + col] : v2;
-            v4 = ok3 ? src[r3 + col] : v3;
-          } else {
-            v1 = cubic(src[r0 + x0 + ch], src[r0 + x1 + ch], src[r0 + x2 + ch], src[r0 + x3 + ch], dx);
-            v2 = ok1 ? cubic(src[r1 + x0 + ch], src[r1 + x1 + ch], src[r1 + x2 + ch], src[r1 + x3 + ch], dx) : v1;
-            v3 = ok2 ? cubic(src[r2 + x0 + ch], src[r2 + x1 + ch], src[r2 + x2 + ch], src[r2 + x3 + ch], dx) : v2;
-            v4 = ok3 ? cubic(src[r3 + x0 + ch], src[r3 + x1 + ch], src[r3 + x2 + ch], src[r3 + x3 + ch], dx) : v3;
-          }
-          v = cubic(v1, v2, v3, v4, dy);
+          v1 = cubic(src[r0 + x0 + ch], src[r0 + x1 + ch], src[r0 + x2 + ch], src[r0 + x3 + ch], dx);
+          v2 = ok1 ? cubic(src[r1 + x0 + ch], src[r1 + x1 + ch], src[r1 + x2 + ch], src[r1 + x3 + ch], dx) : v1;
+          v3 = ok2 ? cubic(src[r2 + x0 + ch], src[r2 + x1 + ch], src[r2 + x2 + ch], src[r2 + x3 + ch], dx) : v2;
+          v4 = ok3 ? cubic(src[r3 + x0 + ch], src[r3 + x1 + ch], src[r3 + x2 + ch], src[r3 + x3 + ch], dx) : v3;
         }
-        out[o + ch] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+        out[o + ch] = clipTrunc(cubic(v1, v2, v3, v4, dy));
+      }
+    }
+  }
+}
+
+/** One output row read from one input row (vertical offset 0): horizontal lerp or cubic only. */
+function rowHorizontal(src: Uint8Array, w: number, row: number, a: number, bc: number, c: number, cubicFilter: boolean, out: Uint8Array, o: number): void {
+  for (let x = 0; x < w; x++, o += 3) {
+    const xin = a * (x + 0.5) + bc + c;
+    if (xin < 0 || xin >= w) continue;
+    const xx = xin - 0.5;
+    const xf = Math.floor(xx);
+    const dx = xx - xf;
+    if (!cubicFilter) {
+      const p0 = row + clampX(xf, w) * 3, p1 = row + clampX(xf + 1, w) * 3;
+      const r0 = src[p0], g0 = src[p0 + 1], b0 = src[p0 + 2];
+      out[o] = (r0 + (src[p1] - r0) * dx) | 0;
+      out[o + 1] = (g0 + (src[p1 + 1] - g0) * dx) | 0;
+      out[o + 2] = (b0 + (src[p1 + 2] - b0) * dx) | 0;
+      continue;
+    }
+    if (dx === 0) {
+      const p = row + xf * 3; // xf = xx is inside the image here
+      out[o] = src[p];
+      out[o + 1] = src[p + 1];
+      out[o + 2] = src[p + 2];
+      continue;
+    }
+    if (xf >= 1 && xf + 2 < w) {
+      const p0 = row + (xf - 1) * 3;
+      out[o] = clipTrunc(cubic(src[p0], src[p0 + 3], src[p0 + 6], src[p0 + 9], dx));
+      out[o + 1] = clipTrunc(cubic(src[p0 + 1], src[p0 + 4], src[p0 + 7], src[p0 + 10], dx));
+      out[o + 2] = clipTrunc(cubic(src[p0 + 2], src[p0 + 5], src[p0 + 8], src[p0 + 11], dx));
+      continue;
+    }
+    const x0 = row + clampX(xf - 1, w) * 3, x1 = row + clampX(xf, w) * 3, x2 = row + clampX(xf + 1, w) * 3, x3 = row + clampX(xf + 2, w) * 3;
+    for (let ch = 0; ch < 3; ch++) out[o + ch] = clipTrunc(cubic(src[x0 + ch], src[x1 + ch], src[x2 + ch], src[x3 + ch], dx));
+  }
+}
+
+/**
+ * The general matrix (Rotate): the per-pixel loop with the pixels whose taps all lie
+ * inside the image done inline without edge clamps; the rest go through the reference
+ * samplers.
+ */
+function affineFast(src: Uint8Array, w: number, h: number, m: AffineMatrix, filter: ResampleFilter, out: Uint8Array): void {
+  const [a, b, c, dd, e, f] = m;
+  const stride = w * 3;
+  const cubicFilter = filter === 'bicubic';
+  for (let y = 0; y < h; y++) {
+    const yc = y + 0.5;
+    const byc = b * yc, eyc = e * yc;
+    let o = y * stride;
+    for (let x = 0; x < w; x++, o += 3) {
+      const xc = x + 0.5;
+      const xin = a * xc + byc + c;
+      const yin = dd * xc + eyc + f;
+      if (xin < 0 || xin >= w || yin < 0 || yin >= h) continue;
+      const xx = xin - 0.5, yy = yin - 0.5;
+      const xf = Math.floor(xx), yf = Math.floor(yy);
+      const dx = xx - xf, dy = yy - yf;
+      if (!cubicFilter) {
+        if (xf >= 0 && xf + 1 < w && yf >= 0 && yf + 1 < h) {
+          const p = yf * stride + xf * 3, q = p + stride;
+          for (let ch = 0; ch < 3; ch++) {
+            const a0 = src[p + ch], b0 = src[q + ch];
+            const v1 = a0 + (src[p + 3 + ch] - a0) * dx;
+            const v2 = b0 + (src[q + 3 + ch] - b0) * dx;
+            out[o + ch] = (v1 + (v2 - v1) * dy) | 0;
+          }
+        } else {
+          bilinearAt(src, w, h, xin, yin, out, o);
+        }
+        continue;
+      }
+      if (xf >= 1 && xf + 2 < w && yf >= 1 && yf + 2 < h) {
+        const p0 = (yf - 1) * stride + (xf - 1) * 3, p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
+        for (let ch = 0; ch < 3; ch++) {
+          const q0 = p0 + ch, q1 = p1 + ch, q2 = p2 + ch, q3 = p3 + ch;
+          const v1 = cubic(src[q0], src[q0 + 3], src[q0 + 6], src[q0 + 9], dx);
+          const v2 = cubic(src[q1], src[q1 + 3], src[q1 + 6], src[q1 + 9], dx);
+          const v3 = cubic(src[q2], src[q2 + 3], src[q2 + 6], src[q2 + 9], dx);
+          const v4 = cubic(src[q3], src[q3 + 3], src[q3 + 6], src[q3 + 9], dx);
+          out[o + ch] = clipTrunc(cubic(v1, v2, v3, v4, dy));
+        }
+      } else {
+        bicubicAt(src, w, h, xin, yin, out, o);
       }
     }
   }
