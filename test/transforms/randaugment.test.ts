@@ -8,7 +8,7 @@ import {
 } from '../../src/data/transforms/randaugment.ts';
 import { ReplaySource } from '../../src/data/transforms/random-source.ts';
 import { affine } from '../../src/data/transforms/geometric.ts';
-import { smooth } from '../../src/data/transforms/enhance.ts';
+import { smooth, blend, greyscale, sharpness, color } from '../../src/data/transforms/enhance.ts';
 import { IMAGENET_MEAN } from '../../src/data/transforms/normalize.ts';
 import { filledImage, makeImage } from '../../src/data/transforms/image.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -217,5 +217,15 @@ test('SMOOTH in integers equals Pillow\'s float32 accumulation on random images'
     }
     // the border is copied
     assert.deepEqual(got.subarray(0, stride), d.subarray(0, stride));
+  }
+});
+
+test('the fused Color and Sharpness passes equal blend() with the greyscale / SMOOTH image', () => {
+  for (const [w, h] of [[1, 1], [2, 5], [3, 3], [41, 23]] as const) {
+    const img = randomImage(w, h, w + 7 * h);
+    for (const factor of [0, 0.1, 0.37, 1, 1.63, 1.9]) {
+      assert.deepEqual(color(img, factor).data, blend(greyscale(img), img, factor).data, `color ${w}x${h} ${factor}`);
+      assert.deepEqual(sharpness(img, factor).data, blend(smooth(img), img, factor).data, `sharpness ${w}x${h} ${factor}`);
+    }
   }
 });

@@ -37,6 +37,17 @@ export function blend(degenerate: Uint8Array | number, img: RgbImage, factor: nu
   return { width: img.width, height: img.height, data: out };
 }
 
+/**
+ * f32(a * diff) for diff = s - d in -255..255 (index diff + 255): Pillow's blend term,
+ * which depends on the difference alone.
+ */
+function scaledDiffs(factor: number): Float32Array {
+  const a = f32(factor);
+  const scaled = new Float32Array(511);
+  for (let diff = -255; diff <= 255; diff++) scaled[diff + 255] = a * diff;
+  return scaled;
+}
+
 function blendOne(d: number, s: number, a: number): number {
   const t = f32(d + f32(a * (s - d)));
   return t <= 0 ? 0 : t >= 255 ? 255 : Math.trunc(t);
@@ -59,9 +70,29 @@ export function greyscale(img: RgbImage): Uint8Array {
   return out;
 }
 
-/** Saturation: blend with the greyscale copy. */
+/**
+ * Saturation: blend with the greyscale copy. Fused into one pass (each pixel's luma is
+ * the degenerate value of its three channels), the same arithmetic as
+ * blend(greyscale(img), img, factor) without the intermediate image.
+ */
 export function color(img: RgbImage, factor: number): RgbImage {
-  return blend(greyscale(img), img, factor);
+  const d = img.data;
+  const out = new Uint8Array(d.length);
+  if (factor === 1) {
+    out.set(d);
+    return { width: img.width, height: img.height, data: out };
+  }
+  // factor 0 gives the greyscale image through the same formula (scaled is all zeros)
+  const scaled = scaledDiffs(factor);
+  for (let p = 0; p < d.length; p += 3) {
+    const r = d[p], g = d[p + 1], b = d[p + 2];
+    const l = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
+    const tr = f32(l + scaled[r - l + 255]), tg = f32(l + scaled[g - l + 255]), tb = f32(l + scaled[b - l + 255]);
+    out[p] = tr <= 0 ? 0 : tr >= 255 ? 255 : tr | 0;
+    out[p + 1] = tg <= 0 ? 0 : tg >= 255 ? 255 : tg | 0;
+    out[p + 2] = tb <= 0 ? 0 : tb >= 255 ? 255 : tb | 0;
+  }
+  return { width: img.width, height: img.height, data: out };
 }
 
 /** Contrast: blend with a flat grey at the rounded mean luma (ImageStat mean, int(m + 0.5)). */
@@ -78,6 +109,17 @@ export function brightness(img: RgbImage, factor: number): RgbImage {
   return blend(0, img, factor);
 }
 
+let quotients: Uint8Array | undefined;
+
+/** SMOOTH's byte for each weighted sum n = 0 .. 13 * 255: floor((2n + 13) / 26), see smooth(). */
+function smoothQuotients(): Uint8Array {
+  if (!quotients) {
+    quotients = new Uint8Array(13 * 255 + 1);
+    for (let n = 0; n < quotients.length; n++) quotients[n] = Math.floor((2 * n + 13) / 26);
+  }
+  return quotients;
+}
+
 /**
  * Pillow's SMOOTH filter: 3x3 kernel [[1,1,1],[1,5,1],[1,1,1]] / 13 with the one-pixel
  * border copied unchanged. Pillow sums float32 products onto 0.5 and truncates; with n the
@@ -89,8 +131,7 @@ export function smooth(img: RgbImage): Uint8Array {
   const { width: w, height: h, data: d } = img;
   const out = d.slice();
   if (w < 3 || h < 3) return out;
-  const q = new Uint8Array(13 * 255 + 1);
-  for (let n = 0; n < q.length; n++) q[n] = Math.floor((2 * n + 13) / 26);
+  const q = smoothQuotients();
   const stride = w * 3;
   for (let y = 1; y < h - 1; y++) {
     for (let p = y * stride + 3, end = (y + 1) * stride - 3; p < end; p++) {
@@ -102,7 +143,38 @@ export function smooth(img: RgbImage): Uint8Array {
   return out;
 }
 
-/** Sharpness: blend with the smoothed image (factor > 1 sharpens). */
+/**
+ * Sharpness: blend with the smoothed image (factor > 1 sharpens). Fused into one pass:
+ * the SMOOTH value of each interior byte is blended as soon as it is known; border bytes,
+ * which SMOOTH copies, blend with themselves and stay unchanged. Same bytes as
+ * blend(smooth(img), img, factor) (a test compares the two).
+ */
 export function sharpness(img: RgbImage, factor: number): RgbImage {
-  return blend(smooth(img), img, factor);
+  const { width: w, height: h, data: d } = img;
+  const out = d.slice();
+  if (factor === 1 || w < 3 || h < 3) return { width: w, height: h, data: out };
+  const q = smoothQuotients();
+  const scaled = scaledDiffs(factor);
+  const stride = w * 3;
+  // The 3x3 sum is three column sums (above + centre + below) plus 4 more of the centre;
+  // walking a row, each column sum is computed once and reused by three outputs.
+  for (let y = 1; y < h - 1; y++) {
+    const row = y * stride;
+    for (let ch = 0; ch < 3; ch++) {
+      let p = row + ch;
+      let left = d[p - stride] + d[p] + d[p + stride];
+      p += 3;
+      let mid = d[p - stride] + d[p] + d[p + stride];
+      for (let x = 1; x < w - 1; x++, p += 3) {
+        const right = d[p + 3 - stride] + d[p + 3] + d[p + 3 + stride];
+        const s = d[p];
+        const dg = q[left + mid + right + 4 * s];
+        const t = f32(dg + scaled[s - dg + 255]);
+        out[p] = t <= 0 ? 0 : t >= 255 ? 255 : t | 0;
+        left = mid;
+        mid = right;
+      }
+    }
+  }
+  return { width: w, height: h, data: out };
 }
