@@ -9,6 +9,7 @@ import {
 } from '../../src/data/transforms/index.ts';
 import { resize, resizeCrop } from '../../src/data/transforms/resample.ts';
 import { rrcParams } from '../../src/data/transforms/rrc.ts';
+import { flipHorizontal } from '../../src/data/transforms/flip.ts';
 import { a1, a3 } from '../../recipes/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { testImage, toJpeg, meanAbsDiff } from './helpers.ts';
@@ -33,6 +34,20 @@ test('decoding only the crop box gives the same pixels as cropping the full deco
     const got = await trainImage(jpeg, opts, new Rng(8, k));
     const box = rrcParams(200, 150, opts.scale, opts.ratio, new Rng(8, k));
     assert.deepEqual(got.data, resizeCrop(await decodeRgb(jpeg), box, S, S, 'bicubic').data, `sample ${k}`);
+  }
+});
+
+test('hflip 1 gives the mirror of hflip 0 (the flip is done inside the resize)', async () => {
+  const jpeg = await toJpeg(testImage(200, 150, 6), 90);
+  for (const interpolation of ['bilinear', 'bicubic', 'random'] as const) {
+    // the same crop and interpolation draws come first; the flip's own draw is last here
+    const plain = trainOptions({ size: S, randAugment: null, hflip: 0, interpolation });
+    const flipped = trainOptions({ size: S, randAugment: null, hflip: 1, interpolation });
+    for (let k = 0; k < 4; k++) {
+      const a = await trainImage(jpeg, plain, new Rng(9, k));
+      const b = await trainImage(jpeg, flipped, new Rng(9, k));
+      assert.deepEqual(b.data, flipHorizontal(a).data, `${interpolation} sample ${k}`);
+    }
   }
 });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { resizeCrop, resizeCropScalar } from '../../src/data/transforms/resample.ts';
 import { simdKernels } from '../../src/data/transforms/resample-simd.ts';
 import { randomImage } from './helpers.ts';
+import { flipHorizontal } from '../../src/data/transforms/flip.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 test('SIMD kernels assemble and validate in this runtime', () => {
@@ -56,4 +57,22 @@ test('a window of the output equals cropping the full resize (both implementatio
     }
   }
   assert.throws(() => resizeCrop(randomImage(10, 10), { i: 0, j: 0, h: 10, w: 10 }, 5, 5, 'bilinear', { i: 3, j: 0, h: 3, w: 5 }), /window .* is not inside the 5x5 output/);
+});
+
+test('a mirrored resize equals flipping the plain one (SIMD and scalar, with and without a horizontal pass)', () => {
+  const rng = new Rng(13);
+  for (let k = 0; k < 60; k++) {
+    const W = rng.randint(1, 120), H = rng.randint(1, 90);
+    const img = randomImage(W, H, 500 + k);
+    const bw = rng.randint(1, W), bh = rng.randint(1, H);
+    const box = { i: rng.randint(0, H - bh), j: rng.randint(0, W - bw), h: bh, w: bw };
+    const ow = rng.random() < 0.25 ? bw : rng.randint(1, 100);
+    const oh = rng.randint(1, 100);
+    for (const f of ['bilinear', 'bicubic'] as const) {
+      const want = flipHorizontal(resizeCropScalar(img, box, ow, oh, f)).data;
+      const what = `${W}x${H} box ${JSON.stringify(box)} -> ${ow}x${oh} ${f}`;
+      assert.ok(Buffer.from(resizeCrop(img, box, ow, oh, f, undefined, { mirror: true }).data).equals(Buffer.from(want)), `SIMD ${what}`);
+      assert.ok(Buffer.from(resizeCropScalar(img, box, ow, oh, f, undefined, { mirror: true }).data).equals(Buffer.from(want)), `scalar ${what}`);
+    }
+  }
 });

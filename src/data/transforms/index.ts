@@ -11,7 +11,6 @@ import type { RgbImage } from './image.ts';
 import { decodeRgb, probeSize, shrinkFor, type DecodedImage } from './decode.ts';
 import { rrcParams, type CropBox } from './rrc.ts';
 import { resizeCrop, type ResampleFilter } from './resample.ts';
-import { flipHorizontal } from './flip.ts';
 import { RandAugment, fillFromMean } from './randaugment.ts';
 import { evalGeometry } from './eval.ts';
 import type { EvalTransformOptions, TrainTransformOptions } from './options.ts';
@@ -67,8 +66,9 @@ export async function trainImage(jpeg: Uint8Array, opts: TrainTransformOptions, 
     box = nonEmpty(rrcParams(img.width, img.height, opts.scale, opts.ratio, rng), img.width, img.height);
   }
   const filter = opts.interpolation === 'random' ? rng.choice(BOTH) : opts.interpolation;
-  let out = resizeCrop(img, box, S, S, filter);
-  if (opts.hflip > 0 && rng.random() < opts.hflip) flipHorizontal(out);
+  // The flip is drawn here, in its place in the draw order, and done by the resize itself.
+  const mirror = opts.hflip > 0 && rng.random() < opts.hflip;
+  let out = resizeCrop(img, box, S, S, filter, undefined, { mirror });
   if (opts.randAugment) out = randAugmentFor(opts).apply(out, rng);
   return out;
 }

@@ -8,6 +8,7 @@ import type { RgbImage } from './image.ts';
 import { makeImage } from './image.ts';
 import type { CropBox } from './rrc.ts';
 import { Arena, simdKernels, type SimdKernels } from './resample-simd.ts';
+import { flipHorizontal } from './flip.ts';
 
 export type ResampleFilter = 'bilinear' | 'bicubic';
 
@@ -119,7 +120,23 @@ function slice(c: Coefficients, from: number, count: number): Coefficients {
   };
 }
 
-function makePlan(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, win: CropBox): Plan {
+/**
+ * The same coefficients for the output columns in reverse order: output column x gets
+ * what column n-1-x had, so the pass writes the mirrored row directly.
+ */
+function reversed(c: Coefficients): Coefficients {
+  const n = c.bounds.length / 2, k = c.ksize;
+  const bounds = new Int32Array(c.bounds.length), weights = new Int32Array(c.weights.length);
+  for (let x = 0; x < n; x++) {
+    const from = n - 1 - x;
+    bounds[2 * x] = c.bounds[2 * from];
+    bounds[2 * x + 1] = c.bounds[2 * from + 1];
+    weights.set(c.weights.subarray(from * k, (from + 1) * k), x * k);
+  }
+  return { ksize: k, bounds, weights };
+}
+
+function makePlan(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, win: CropBox, mirror = false): Plan {
   const { i: top, j: left, h: boxH, w: boxW } = box;
   if (top < 0 || left < 0 || boxW <= 0 || boxH <= 0 || top + boxH > src.height || left + boxW > src.width) {
     throw new RangeError(`resizeCrop: box (top ${top}, left ${left}, ${boxW}x${boxH}) is not inside the ${src.width}x${src.height} image`);
@@ -129,7 +146,8 @@ function makePlan(src: RgbImage, box: CropBox, outW: number, outH: number, filte
     throw new RangeError(`resizeCrop: window (top ${win.i}, left ${win.j}, ${win.w}x${win.h}) is not inside the ${outW}x${outH} output`);
   }
   // Pillow skips a pass whose size does not change; then the window is a plain offset.
-  const hc = outW !== boxW ? slice(coefficients(boxW, outW, filter), win.j, win.w) : null;
+  let hc = outW !== boxW ? slice(coefficients(boxW, outW, filter), win.j, win.w) : null;
+  if (hc && mirror) hc = reversed(hc);
   const vc = outH !== boxH ? slice(coefficients(boxH, outH, filter), win.i, win.h) : null;
   return {
     top: vc ? top : top + win.i,
@@ -161,15 +179,27 @@ function rowRange(p: Plan): [number, number] {
  * image. Runs the WebAssembly SIMD kernels where available (bit-identical to the scalar
  * code, several times faster).
  */
-export function resizeCrop(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, window?: CropBox): RgbImage {
-  const plan = makePlan(src, box, outW, outH, filter, window ?? { i: 0, j: 0, h: outH, w: outW });
+export function resizeCrop(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, window?: CropBox, opts: ResizeOptions = {}): RgbImage {
+  const plan = makePlan(src, box, outW, outH, filter, window ?? { i: 0, j: 0, h: outH, w: outW }, opts.mirror);
   const k = simdKernels();
-  return k && (plan.hc || plan.vc) ? runSimd(k, src, plan) : runScalar(src, plan);
+  const out = k && (plan.hc || plan.vc) ? runSimd(k, src, plan) : runScalar(src, plan);
+  // Without a horizontal pass (box as wide as the output) there was nothing to reverse.
+  return opts.mirror && !plan.hc ? flipHorizontal(out) : out;
+}
+
+export interface ResizeOptions {
+  /**
+   * Return the result mirrored left-right (the training flip). Done by reversing the
+   * horizontal pass's output order, which costs nothing, instead of a separate pass.
+   */
+  mirror?: boolean;
 }
 
 /** The reference implementation in plain JavaScript, Pillow's loops one for one. */
-export function resizeCropScalar(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, window?: CropBox): RgbImage {
-  return runScalar(src, makePlan(src, box, outW, outH, filter, window ?? { i: 0, j: 0, h: outH, w: outW }));
+export function resizeCropScalar(src: RgbImage, box: CropBox, outW: number, outH: number, filter: ResampleFilter, window?: CropBox, opts: ResizeOptions = {}): RgbImage {
+  const plan = makePlan(src, box, outW, outH, filter, window ?? { i: 0, j: 0, h: outH, w: outW }, opts.mirror);
+  const out = runScalar(src, plan);
+  return opts.mirror && !plan.hc ? flipHorizontal(out) : out;
 }
 
 function runScalar(src: RgbImage, p: Plan): RgbImage {
