@@ -4,7 +4,17 @@
 // it starts fast; the stages that compute run as separate processes.
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { main } from './src/cli/main.ts';
+
+declare const Deno: unknown;
+
+// Under Node, TypeBox is loaded from its CommonJS build (see src/cli/typebox-cjs-hooks.mjs: it
+// saves most of the start-up). The hook must be in place before anything imports TypeBox, so the
+// orchestrator itself is imported dynamically below. RSB_ESM_TYPEBOX=1 turns it off (to compare).
+if (typeof Deno === 'undefined' && !process.env.RSB_ESM_TYPEBOX) {
+  const { register } = await import('node:module');
+  register('./src/cli/typebox-cjs-hooks.mjs', import.meta.url);
+}
+const { main } = await import('./src/cli/main.ts');
 
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,

@@ -16,7 +16,6 @@ import type { Reporter } from '../graph/report.ts';
 import { currentRuntime } from '../graph/runtime.ts';
 import { artifactPaths, Session } from '../graph/session.ts';
 import { didYouMean } from '../graph/suggest.ts';
-import { gc, graphDiagram, listStages, statusTable } from './commands.ts';
 import { buildProgram, type Invocation, type RunFlags } from './options.ts';
 import { LiveView, PlainView } from './view.ts';
 
@@ -203,10 +202,13 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     const graph = await loadGraph(inv.flags, io);
     loaded = performance.now();
     const cacheDir = inv.flags.cacheDir ?? (io.env.RSB_CACHE_DIR || undefined);
+    if (inv.command === 'run') {
+      code = await runCommand(graph, inv.flags, io);
+      return;
+    }
+    // The subcommands' bodies are loaded only when one is used: the common path (a run) skips them.
+    const { gc, graphDiagram, listStages, statusTable } = await import('./commands.ts');
     switch (inv.command) {
-      case 'run':
-        code = await runCommand(graph, inv.flags, io);
-        break;
       case 'list':
         write.out(listStages(graph));
         break;

@@ -6,17 +6,19 @@
 // wait and reuse its entry), take devices and a job slot, run the script in a child process,
 // check its declared outputs, publish. A failure marks every dependent 'blocked' while
 // independent stages go on; nothing is published for a failed stage.
-import pLimit from 'p-limit';
+//
+// The modules only a stage that RUNS needs (locks, child processes, job slots) are imported on
+// first use: a no-op rerun, where every stage is a verified cache hit, never loads them (each
+// module costs start-up time under Node's loader hooks).
 import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { StageContext } from './context.ts';
 import type { DevicePool } from './devices.ts';
 import { explainChanges } from './explain.ts';
-import { acquireLock, type HeldLock } from './lock.ts';
+import type { HeldLock } from './lock.ts';
 import { isForced, type ForceSet } from './plan.ts';
 import { stageKey, type StageKey } from './key.ts';
 import type { Reporter } from './report.ts';
-import { childEnv, runChild } from './runner.ts';
 import type { Runtime } from './runtime.ts';
 import type { Session } from './session.ts';
 import type { Manifest } from './store.ts';
@@ -49,7 +51,12 @@ type NotOk = { ok: false };
 
 export async function execute(session: Session, o: ExecuteOptions): Promise<StageOutcome[]> {
   const { graph, store } = session;
-  const limit = pLimit(Math.max(1, o.jobs));
+  // The --jobs slots, created by the first stage that has to run.
+  let slots: Promise<<T>(fn: () => Promise<T>) => Promise<T>> | undefined;
+  const limit = <T>(fn: () => Promise<T>): Promise<T> => {
+    slots ??= import('p-limit').then(({ default: pLimit }) => pLimit(Math.max(1, o.jobs)));
+    return slots.then((run) => run(fn));
+  };
   const results = new Map<string, Promise<Ok | NotOk>>();
   const outcomes = new Map<string, StageOutcome>();
   for (const [id, g] of o.given ?? []) results.set(id, Promise.resolve({ ok: true, ...g }));
@@ -106,6 +113,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
     }
     let lock: HeldLock;
     try {
+      const { acquireLock } = await import('./lock.ts');
       lock = await acquireLock(store.lockFile(k.key), {
         stage: id,
         signal: o.signal,
@@ -175,6 +183,7 @@ export async function execute(session: Session, o: ExecuteOptions): Promise<Stag
     writeFileSync(contextFile, `${JSON.stringify(context, null, 1)}\n`);
     const argv = o.runtime.command(resolve(graph.root, stage.script), ['--context', contextFile]);
     o.reporter.state(id, 'running', devices.length ? `devices ${devices.join(',')}` : undefined);
+    const { childEnv, runChild } = await import('./runner.ts');
     const t0 = performance.now();
     const res = await runChild({
       argv,
