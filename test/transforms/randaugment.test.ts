@@ -8,6 +8,7 @@ import {
 } from '../../src/data/transforms/randaugment.ts';
 import { ReplaySource } from '../../src/data/transforms/random-source.ts';
 import { affine } from '../../src/data/transforms/geometric.ts';
+import { applyLut } from '../../src/data/transforms/point.ts';
 import { smooth, blend, greyscale, sharpness, color } from '../../src/data/transforms/enhance.ts';
 import { IMAGENET_MEAN } from '../../src/data/transforms/normalize.ts';
 import { filledImage, makeImage } from '../../src/data/transforms/image.ts';
@@ -226,6 +227,26 @@ test('the fused Color and Sharpness passes equal blend() with the greyscale / SM
     for (const factor of [0, 0.1, 0.37, 1, 1.63, 1.9]) {
       assert.deepEqual(color(img, factor).data, blend(greyscale(img), img, factor).data, `color ${w}x${h} ${factor}`);
       assert.deepEqual(sharpness(img, factor).data, blend(smooth(img), img, factor).data, `sharpness ${w}x${h} ${factor}`);
+    }
+  }
+});
+
+test('table lookups and histograms read 32-bit words where aligned and agree with a byte loop everywhere', () => {
+  const rng = new Rng(31);
+  const tables = [0, 1, 2].map(() => Uint8Array.from({ length: 256 }, () => rng.randint(0, 255))) as [Uint8Array, Uint8Array, Uint8Array];
+  for (const [w, h] of [[1, 1], [3, 1], [4, 1], [5, 3], [41, 23]] as const) {
+    // values in 40..189, so AutoContrast has a range to stretch
+    const img = makeImage(w, h, randomImage(w, h, w * 13 + h).data.map((v) => 40 + (v % 150)));
+    // the same pixels at byte offset 1 of a bigger buffer: the word path cannot be used
+    const shifted = new Uint8Array(img.data.length + 1).fill(7);
+    shifted.set(img.data, 1);
+    const unaligned = makeImage(w, h, shifted.subarray(1));
+    const want = img.data.map((v, p) => tables[p % 3][v]);
+    assert.deepEqual(applyLut(img, tables).data, want, `${w}x${h} aligned`);
+    assert.deepEqual(applyLut(unaligned, tables).data, want, `${w}x${h} unaligned`);
+    assert.deepEqual(applyLut(img, tables[1]).data, img.data.map((v) => tables[1][v]), `${w}x${h} one table`);
+    for (const op of ['AutoContrast', 'Equalize'] as const) {
+      assert.deepEqual(applyOp(unaligned, op, [], 'bilinear', FILL).data, applyOp(img, op, [], 'bilinear', FILL).data, `${op} ${w}x${h}`);
     }
   }
 });

@@ -2,6 +2,7 @@
 // img, factor): degenerate + factor*(img - degenerate) in float32, truncated toward zero
 // and clipped to 0..255 (blend never rounds). Only the degenerate image differs.
 import type { RgbImage } from './image.ts';
+import { lutBytes } from './point.ts';
 
 const f32 = Math.fround;
 
@@ -19,7 +20,7 @@ export function blend(degenerate: Uint8Array | number, img: RgbImage, factor: nu
   if (typeof degenerate === 'number') {
     const t = new Uint8Array(256);
     for (let v = 0; v < 256; v++) t[v] = blendOne(degenerate, v, a);
-    for (let p = 0; p < src.length; p++) out[p] = t[src[p]];
+    lutBytes(src, out, t, t, t);
   } else {
     if (degenerate.length !== src.length) throw new RangeError('blend: images differ in size');
     if (factor === 0) out.set(degenerate);
