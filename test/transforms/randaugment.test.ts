@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseRandAugment, augmentOp, noisyMagnitude, RandAugment, INCREASING_OPS, LEVEL_FNS, applyOp, fillFromMean, type OpSettings,
+  parseRandAugment, augmentOp, noisyMagnitude, RandAugment, INCREASING_OPS, IN_PLACE_OPS, LEVEL_FNS, applyOp, fillFromMean, type OpSettings,
 } from '../../src/data/transforms/randaugment.ts';
 import { ReplaySource } from '../../src/data/transforms/random-source.ts';
 import { affine } from '../../src/data/transforms/geometric.ts';
@@ -248,5 +248,45 @@ test('table lookups and histograms read 32-bit words where aligned and agree wit
     for (const op of ['AutoContrast', 'Equalize'] as const) {
       assert.deepEqual(applyOp(unaligned, op, [], 'bilinear', FILL).data, applyOp(img, op, [], 'bilinear', FILL).data, `${op} ${w}x${h}`);
     }
+  }
+});
+
+test('every op gives the same bytes into a supplied buffer, and over its own input where allowed', () => {
+  const img = testImage(29, 21, 3);
+  const args: Partial<Record<(typeof INCREASING_OPS)[number], number[]>> = {
+    Rotate: [17.5], PosterizeIncreasing: [3], SolarizeIncreasing: [100], SolarizeAdd: [50], ColorIncreasing: [1.6],
+    ContrastIncreasing: [0.4], BrightnessIncreasing: [1.3], SharpnessIncreasing: [1.8], ShearX: [0.2], ShearY: [-0.2],
+    TranslateXRel: [0.3], TranslateYRel: [-0.25],
+  };
+  for (const op of INCREASING_OPS) {
+    for (const f of ['bilinear', 'bicubic'] as const) {
+      const want = applyOp(img, op, args[op] ?? [], f, FILL).data;
+      const into = new Uint8Array(img.data.length).fill(200);
+      assert.deepEqual(applyOp(img, op, args[op] ?? [], f, FILL, into).data, want, `${op} ${f} into a buffer`);
+      const copy = makeImage(img.width, img.height, img.data.slice());
+      if (IN_PLACE_OPS.has(op)) {
+        const res = applyOp(copy, op, args[op] ?? [], f, FILL, copy.data);
+        assert.equal(res.data, copy.data);
+        assert.deepEqual(res.data, want, `${op} ${f} in place`);
+      } else {
+        assert.throws(() => applyOp(copy, op, args[op] ?? [], f, FILL, copy.data), /cannot write over its own input/, op);
+      }
+    }
+  }
+});
+
+test('RandAugment in place gives the same images as the allocating path, which leaves its input alone', () => {
+  const ra = new RandAugment('rand-m9-n3-p0.9-mstd0.5-inc1', { fill: FILL, resampleChoices: ['bilinear', 'bicubic'] });
+  for (const [w, h] of [[24, 18], [31, 31]] as const) {
+    const img = testImage(w, h, w);
+    const before = img.data.slice();
+    for (let k = 0; k < 150; k++) {
+      const want = ra.apply(img, new Rng(5, k));
+      const copy = makeImage(w, h, img.data.slice());
+      const got = ra.apply(copy, new Rng(5, k), { inPlace: true });
+      assert.equal(got.data, copy.data, 'the result is in the input buffer');
+      assert.deepEqual(got.data, want.data, `${w}x${h} draw ${k}`);
+    }
+    assert.deepEqual(img.data, before);
   }
 });

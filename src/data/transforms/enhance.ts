@@ -1,17 +1,20 @@
 // The four ImageEnhance ops of RandAugment. Each is Pillow's Image.blend(degenerate,
 // img, factor): degenerate + factor*(img - degenerate) in float32, truncated toward zero
 // and clipped to 0..255 (blend never rounds). Only the degenerate image differs.
-import type { RgbImage } from './image.ts';
+import { outputBuffer, type RgbImage } from './image.ts';
 import { lutBytes } from './point.ts';
 
 const f32 = Math.fround;
 
-/** Pillow's blend. Factors 0 and 1 return copies of one input, as Pillow short-cuts them. */
-export function blend(degenerate: Uint8Array | number, img: RgbImage, factor: number): RgbImage {
+/**
+ * Pillow's blend. Factors 0 and 1 return copies of one input, as Pillow short-cuts them.
+ * Writes into `into` when given; it may be the input's buffer (byte p is read, then written).
+ */
+export function blend(degenerate: Uint8Array | number, img: RgbImage, factor: number, into?: Uint8Array): RgbImage {
   const src = img.data;
-  const out = new Uint8Array(src.length);
+  const out = outputBuffer(img, into, 'blend', true);
   if (factor === 1) {
-    out.set(src);
+    if (out !== src) out.set(src);
     return { width: img.width, height: img.height, data: out };
   }
   // Pillow passes alpha as a C float.
@@ -74,13 +77,14 @@ export function greyscale(img: RgbImage): Uint8Array {
 /**
  * Saturation: blend with the greyscale copy. Fused into one pass (each pixel's luma is
  * the degenerate value of its three channels), the same arithmetic as
- * blend(greyscale(img), img, factor) without the intermediate image.
+ * blend(greyscale(img), img, factor) without the intermediate image. `into` may be the
+ * input's buffer (a pixel is read whole before it is written).
  */
-export function color(img: RgbImage, factor: number): RgbImage {
+export function color(img: RgbImage, factor: number, into?: Uint8Array): RgbImage {
   const d = img.data;
-  const out = new Uint8Array(d.length);
+  const out = outputBuffer(img, into, 'color', true);
   if (factor === 1) {
-    out.set(d);
+    if (out !== d) out.set(d);
     return { width: img.width, height: img.height, data: out };
   }
   // factor 0 gives the greyscale image through the same formula (scaled is all zeros)
@@ -97,17 +101,17 @@ export function color(img: RgbImage, factor: number): RgbImage {
 }
 
 /** Contrast: blend with a flat grey at the rounded mean luma (ImageStat mean, int(m + 0.5)). */
-export function contrast(img: RgbImage, factor: number): RgbImage {
+export function contrast(img: RgbImage, factor: number, into?: Uint8Array): RgbImage {
   const d = img.data;
   let sum = 0;
   for (let p = 0; p < d.length; p += 3) sum += luma(d[p], d[p + 1], d[p + 2]);
   const mean = Math.trunc(sum / (d.length / 3) + 0.5);
-  return blend(mean, img, factor);
+  return blend(mean, img, factor, into);
 }
 
 /** Brightness: blend with black. */
-export function brightness(img: RgbImage, factor: number): RgbImage {
-  return blend(0, img, factor);
+export function brightness(img: RgbImage, factor: number, into?: Uint8Array): RgbImage {
+  return blend(0, img, factor, into);
 }
 
 let quotients: Uint8Array | undefined;
@@ -150,9 +154,11 @@ export function smooth(img: RgbImage): Uint8Array {
  * which SMOOTH copies, blend with themselves and stay unchanged. Same bytes as
  * blend(smooth(img), img, factor) (a test compares the two).
  */
-export function sharpness(img: RgbImage, factor: number): RgbImage {
+export function sharpness(img: RgbImage, factor: number, into?: Uint8Array): RgbImage {
   const { width: w, height: h, data: d } = img;
-  const out = d.slice();
+  // reads the rows above and below: `into` must be another buffer
+  const out = outputBuffer(img, into, 'sharpness', false);
+  out.set(d);
   if (factor === 1 || w < 3 || h < 3) return { width: w, height: h, data: out };
   const q = smoothQuotients();
   const scaled = scaledDiffs(factor);

@@ -4,7 +4,7 @@
 // a = -1, unlike its resize) interpolates there, with edge taps clamped; positions
 // outside the input keep the fill colour. No antialiasing: Pillow's affine never has any.
 import type { RgbImage } from './image.ts';
-import { filledImage } from './image.ts';
+import { filledImage, outputBuffer } from './image.ts';
 import { pyRoundDigits } from './pymath.ts';
 import type { ResampleFilter } from './resample.ts';
 
@@ -16,9 +16,10 @@ export type AffineMatrix = readonly [number, number, number, number, number, num
  * `general: true` runs only the plain per-pixel loop (the reference the fast paths are
  * tested against, bit for bit).
  */
-export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, fill: Rgb, opts: { general?: boolean } = {}): RgbImage {
+export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, fill: Rgb, opts: { general?: boolean; into?: Uint8Array } = {}): RgbImage {
   const { width: w, height: h, data: src } = img;
-  const out = filledImage(w, h, fill);
+  // `into`: where to write (not the input's buffer: every output reads other pixels)
+  const out = filledImage(w, h, fill, opts.into && outputBuffer(img, opts.into, 'affine', false));
   const d = out.data;
   const [a, b, c, dd, e, f] = m;
   if (!opts.general) {
@@ -388,10 +389,14 @@ function bicubicAt(src: Uint8Array, w: number, h: number, xin: number, yin: numb
  * positive angles. 0 and 180 are exact copies/transposes, as in Pillow (RandAugment's
  * +-30 degrees never reaches Pillow's other shortcut, 90/270 on square images).
  */
-export function rotate(img: RgbImage, degrees: number, filter: ResampleFilter, fill: Rgb): RgbImage {
+export function rotate(img: RgbImage, degrees: number, filter: ResampleFilter, fill: Rgb, into?: Uint8Array): RgbImage {
   const angle = ((degrees % 360) + 360) % 360; // Python's % keeps the divisor's sign
-  if (angle === 0) return { ...img, data: img.data.slice() };
-  if (angle === 180) return transpose180(img);
+  if (angle === 0) {
+    const out = outputBuffer(img, into, 'rotate', true);
+    if (out !== img.data) out.set(img.data);
+    return { width: img.width, height: img.height, data: out };
+  }
+  if (angle === 180) return transpose180(img, outputBuffer(img, into, 'rotate', false));
   const { width: w, height: h } = img;
   const rad = -(angle * (Math.PI / 180)); // math.radians multiplies by pi/180
   // Pillow rounds the matrix to 15 decimals so that exact angles give exact zeros.
@@ -401,12 +406,11 @@ export function rotate(img: RgbImage, degrees: number, filter: ResampleFilter, f
   const a = cos, b = sin, d = -sin, e = cos;
   const c = a * -cx + b * -cy + cx;
   const f = d * -cx + e * -cy + cy;
-  return affine(img, [a, b, c, d, e, f], filter, fill);
+  return affine(img, [a, b, c, d, e, f], filter, fill, { into });
 }
 
-function transpose180(img: RgbImage): RgbImage {
+function transpose180(img: RgbImage, out: Uint8Array): RgbImage {
   const s = img.data;
-  const out = new Uint8Array(s.length);
   const n = s.length / 3;
   for (let p = 0; p < n; p++) {
     const q = n - 1 - p;
@@ -418,21 +422,21 @@ function transpose180(img: RgbImage): RgbImage {
 }
 
 /** Output (x, y) samples input (x + k*y, y). */
-export function shearX(img: RgbImage, k: number, filter: ResampleFilter, fill: Rgb): RgbImage {
-  return affine(img, [1, k, 0, 0, 1, 0], filter, fill);
+export function shearX(img: RgbImage, k: number, filter: ResampleFilter, fill: Rgb, into?: Uint8Array): RgbImage {
+  return affine(img, [1, k, 0, 0, 1, 0], filter, fill, { into });
 }
 
 /** Output (x, y) samples input (x, k*x + y). */
-export function shearY(img: RgbImage, k: number, filter: ResampleFilter, fill: Rgb): RgbImage {
-  return affine(img, [1, 0, 0, k, 1, 0], filter, fill);
+export function shearY(img: RgbImage, k: number, filter: ResampleFilter, fill: Rgb, into?: Uint8Array): RgbImage {
+  return affine(img, [1, 0, 0, k, 1, 0], filter, fill, { into });
 }
 
 /** Shift by a fraction of the width: positive moves the content left. */
-export function translateXRel(img: RgbImage, pct: number, filter: ResampleFilter, fill: Rgb): RgbImage {
-  return affine(img, [1, 0, pct * img.width, 0, 1, 0], filter, fill);
+export function translateXRel(img: RgbImage, pct: number, filter: ResampleFilter, fill: Rgb, into?: Uint8Array): RgbImage {
+  return affine(img, [1, 0, pct * img.width, 0, 1, 0], filter, fill, { into });
 }
 
 /** Shift by a fraction of the height: positive moves the content up. */
-export function translateYRel(img: RgbImage, pct: number, filter: ResampleFilter, fill: Rgb): RgbImage {
-  return affine(img, [1, 0, 0, 0, 1, pct * img.height], filter, fill);
+export function translateYRel(img: RgbImage, pct: number, filter: ResampleFilter, fill: Rgb, into?: Uint8Array): RgbImage {
+  return affine(img, [1, 0, 0, 0, 1, pct * img.height], filter, fill, { into });
 }

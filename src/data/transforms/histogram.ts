@@ -39,8 +39,11 @@ function identity(): Uint8Array {
   return t;
 }
 
+// Both ops write into `into` when given (it may be the input's buffer: the histograms are
+// taken before anything is written).
+
 /** Stretches each channel so its lowest present value maps to 0 and its highest to 255. */
-export function autoContrast(img: RgbImage): RgbImage {
+export function autoContrast(img: RgbImage, into?: Uint8Array): RgbImage {
   const luts = channelHistograms(img).map((h) => {
     let lo = 0;
     while (lo < 256 && !h[lo]) lo++;
@@ -56,11 +59,11 @@ export function autoContrast(img: RgbImage): RgbImage {
     }
     return t;
   }) as [Uint8Array, Uint8Array, Uint8Array];
-  return applyLut(img, luts);
+  return applyLut(img, luts, into);
 }
 
 /** Per-channel histogram equalisation, Pillow's ImageOps.equalize. */
-export function equalize(img: RgbImage): RgbImage {
+export function equalize(img: RgbImage, into?: Uint8Array): RgbImage {
   const luts = channelHistograms(img).map((h) => {
     let total = 0, last = 0, nonZero = 0;
     for (let v = 0; v < 256; v++) {
@@ -83,5 +86,5 @@ export function equalize(img: RgbImage): RgbImage {
     }
     return t;
   }) as [Uint8Array, Uint8Array, Uint8Array];
-  return applyLut(img, luts);
+  return applyLut(img, luts, into);
 }

@@ -20,9 +20,24 @@ export function makeImage(width: number, height: number, data?: Uint8Array): Rgb
   return { width, height, data: data ?? new Uint8Array(n) };
 }
 
+/**
+ * Where an op writes its result: `out` when the caller supplies one (RandAugment reuses
+ * its buffers; an op that reads neighbouring pixels must not be handed its own input),
+ * else a new buffer.
+ */
+export function outputBuffer(img: RgbImage, out: Uint8Array | undefined, op: string, mayAlias: boolean): Uint8Array {
+  const n = img.width * img.height * 3;
+  if (!out) return new Uint8Array(n);
+  if (out.length !== n) throw new RangeError(`${op}: output buffer has ${out.length} bytes, the ${img.width}x${img.height} image needs ${n}`);
+  if (!mayAlias && out.buffer === img.data.buffer && out.byteOffset < img.data.byteOffset + n && img.data.byteOffset < out.byteOffset + n) {
+    throw new RangeError(`${op}: cannot write over its own input (it reads neighbouring pixels)`);
+  }
+  return out;
+}
+
 /** A filled canvas (Pillow's Image.new(mode, size, colour)). */
-export function filledImage(width: number, height: number, rgb: readonly [number, number, number]): RgbImage {
-  const img = makeImage(width, height);
+export function filledImage(width: number, height: number, rgb: readonly [number, number, number], into?: Uint8Array): RgbImage {
+  const img = makeImage(width, height, into);
   const d = img.data;
   d[0] = rgb[0];
   d[1] = rgb[1];

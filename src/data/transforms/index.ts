@@ -69,7 +69,8 @@ export async function trainImage(jpeg: Uint8Array, opts: TrainTransformOptions, 
   // The flip is drawn here, in its place in the draw order, and done by the resize itself.
   const mirror = opts.hflip > 0 && rng.random() < opts.hflip;
   let out = resizeCrop(img, box, S, S, filter, undefined, { mirror });
-  if (opts.randAugment) out = randAugmentFor(opts).apply(out, rng);
+  // The resized image is ours: RandAugment may work in its buffer.
+  if (opts.randAugment) out = randAugmentFor(opts).apply(out, rng, { inPlace: true });
   return out;
 }
 

@@ -1,12 +1,16 @@
 // Per-pixel RandAugment ops as 256-entry lookup tables (Pillow's Image.point /
 // ImageOps): a table is built once per call and applied to every byte, which is both
 // what Pillow does and the fastest way to do it on a raw buffer.
-import type { RgbImage } from './image.ts';
+import { outputBuffer, type RgbImage } from './image.ts';
 
-/** Applies one table to all three channels, or one table per channel. Returns a new image. */
-export function applyLut(img: RgbImage, lut: Uint8Array | readonly [Uint8Array, Uint8Array, Uint8Array]): RgbImage {
+/**
+ * Applies one table to all three channels, or one table per channel. Returns a new image,
+ * or writes into `into` (which may be the input's own buffer: each byte is read before
+ * it is written).
+ */
+export function applyLut(img: RgbImage, lut: Uint8Array | readonly [Uint8Array, Uint8Array, Uint8Array], into?: Uint8Array): RgbImage {
   const src = img.data;
-  const out = new Uint8Array(src.length);
+  const out = outputBuffer(img, into, 'applyLut', true);
   if (lut instanceof Uint8Array) lutBytes(src, out, lut, lut, lut);
   else lutBytes(src, out, lut[0], lut[1], lut[2]);
   return { width: img.width, height: img.height, data: out };
@@ -49,23 +53,29 @@ function table(f: (v: number) => number): Uint8Array {
   return t;
 }
 
-export function invert(img: RgbImage): RgbImage {
-  return applyLut(img, table((v) => 255 - v));
+// The ops below write into `into` when given (it may be the input's buffer).
+
+export function invert(img: RgbImage, into?: Uint8Array): RgbImage {
+  return applyLut(img, table((v) => 255 - v), into);
 }
 
 /** Keeps the top `bits` bits; 8 or more is the identity and 0 gives black (Pillow's mask ~(2^(8-bits)-1)). */
-export function posterize(img: RgbImage, bits: number): RgbImage {
-  if (bits >= 8) return { ...img, data: img.data.slice() };
+export function posterize(img: RgbImage, bits: number, into?: Uint8Array): RgbImage {
+  if (bits >= 8) {
+    const out = outputBuffer(img, into, 'posterize', true);
+    if (out !== img.data) out.set(img.data);
+    return { width: img.width, height: img.height, data: out };
+  }
   const mask = ~((1 << (8 - Math.max(0, bits))) - 1) & 0xff;
-  return applyLut(img, table((v) => v & mask));
+  return applyLut(img, table((v) => v & mask), into);
 }
 
 /** Inverts every value at or above the threshold. */
-export function solarize(img: RgbImage, threshold: number): RgbImage {
-  return applyLut(img, table((v) => (v < threshold ? v : 255 - v)));
+export function solarize(img: RgbImage, threshold: number, into?: Uint8Array): RgbImage {
+  return applyLut(img, table((v) => (v < threshold ? v : 255 - v)), into);
 }
 
 /** Adds `add` (saturating) to values below the threshold. */
-export function solarizeAdd(img: RgbImage, add: number, threshold = 128): RgbImage {
-  return applyLut(img, table((v) => (v < threshold ? Math.min(255, v + add) : v)));
+export function solarizeAdd(img: RgbImage, add: number, threshold = 128, into?: Uint8Array): RgbImage {
+  return applyLut(img, table((v) => (v < threshold ? Math.min(255, v + add) : v)), into);
 }

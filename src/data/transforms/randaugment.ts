@@ -107,24 +107,36 @@ function enhanceLevel(m: number, rnd: RandomSource): LevelArgs {
 
 const GEOMETRIC = new Set<OpName>(['Rotate', 'ShearX', 'ShearY', 'TranslateXRel', 'TranslateYRel']);
 
-/** Applies op `name` with its arguments (no randomness). */
-export function applyOp(img: RgbImage, name: OpName, args: LevelArgs, filter: ResampleFilter, fill: Rgb): RgbImage {
+/**
+ * Ops whose every output byte depends only on the same pixel (and image-wide statistics
+ * taken first), so they may write over their input.
+ */
+export const IN_PLACE_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'AutoContrast', 'Equalize', 'Invert', 'PosterizeIncreasing', 'SolarizeIncreasing', 'SolarizeAdd',
+  'ColorIncreasing', 'ContrastIncreasing', 'BrightnessIncreasing',
+]);
+
+/**
+ * Applies op `name` with its arguments (no randomness). The result is a new image, or is
+ * written into `into`, which may be `img.data` itself for the ops in IN_PLACE_OPS only.
+ */
+export function applyOp(img: RgbImage, name: OpName, args: LevelArgs, filter: ResampleFilter, fill: Rgb, into?: Uint8Array): RgbImage {
   switch (name) {
-    case 'AutoContrast': return autoContrast(img);
-    case 'Equalize': return equalize(img);
-    case 'Invert': return invert(img);
-    case 'Rotate': return rotate(img, args[0], filter, fill);
-    case 'PosterizeIncreasing': return posterize(img, args[0]);
-    case 'SolarizeIncreasing': return solarize(img, args[0]);
-    case 'SolarizeAdd': return solarizeAdd(img, args[0]);
-    case 'ColorIncreasing': return color(img, args[0]);
-    case 'ContrastIncreasing': return contrast(img, args[0]);
-    case 'BrightnessIncreasing': return brightness(img, args[0]);
-    case 'SharpnessIncreasing': return sharpness(img, args[0]);
-    case 'ShearX': return shearX(img, args[0], filter, fill);
-    case 'ShearY': return shearY(img, args[0], filter, fill);
-    case 'TranslateXRel': return translateXRel(img, args[0], filter, fill);
-    case 'TranslateYRel': return translateYRel(img, args[0], filter, fill);
+    case 'AutoContrast': return autoContrast(img, into);
+    case 'Equalize': return equalize(img, into);
+    case 'Invert': return invert(img, into);
+    case 'Rotate': return rotate(img, args[0], filter, fill, into);
+    case 'PosterizeIncreasing': return posterize(img, args[0], into);
+    case 'SolarizeIncreasing': return solarize(img, args[0], into);
+    case 'SolarizeAdd': return solarizeAdd(img, args[0], 128, into);
+    case 'ColorIncreasing': return color(img, args[0], into);
+    case 'ContrastIncreasing': return contrast(img, args[0], into);
+    case 'BrightnessIncreasing': return brightness(img, args[0], into);
+    case 'SharpnessIncreasing': return sharpness(img, args[0], into);
+    case 'ShearX': return shearX(img, args[0], filter, fill, into);
+    case 'ShearY': return shearY(img, args[0], filter, fill, into);
+    case 'TranslateXRel': return translateXRel(img, args[0], filter, fill, into);
+    case 'TranslateYRel': return translateYRel(img, args[0], filter, fill, into);
   }
 }
 
@@ -155,8 +167,11 @@ export function noisyMagnitude(s: Pick<OpSettings, 'magnitude' | 'magnitudeStd' 
   return Math.max(0, Math.min(m, upper));
 }
 
-/** One AugmentOp call: draws, in order, apply check, magnitude noise, sign, interpolation. */
-export function augmentOp(img: RgbImage, name: OpName, s: OpSettings, rnd: RandomSource): OpOutcome {
+/**
+ * One AugmentOp call: draws, in order, apply check, magnitude noise, sign, interpolation.
+ * `target(name)` picks the buffer the op writes into (default: a new one).
+ */
+export function augmentOp(img: RgbImage, name: OpName, s: OpSettings, rnd: RandomSource, target?: (name: OpName) => Uint8Array): OpOutcome {
   if (s.prob < 1 && rnd.random() > s.prob) return { image: img, applied: false, magnitude: null, args: [], resample: null };
   const magnitude = noisyMagnitude(s, rnd);
   const level = LEVEL_FNS[name];
@@ -165,7 +180,7 @@ export function augmentOp(img: RgbImage, name: OpName, s: OpSettings, rnd: Rando
   if (GEOMETRIC.has(name)) {
     resample = s.resampleChoices.length === 1 ? s.resampleChoices[0] : rnd.choice(s.resampleChoices);
   }
-  return { image: applyOp(img, name, args, resample ?? 'bilinear', s.fill), applied: true, magnitude, args, resample };
+  return { image: applyOp(img, name, args, resample ?? 'bilinear', s.fill, target?.(name)), applied: true, magnitude, args, resample };
 }
 
 /** fill colour = round(255 * mean) per channel, timm's img_mean hparam. */
@@ -187,10 +202,35 @@ export class RandAugment {
     };
   }
 
-  apply(img: RgbImage, rnd: RandomSource): RgbImage {
+  /** A buffer kept between calls for ops that cannot write over their input. */
+  private spare: Uint8Array | null = null;
+
+  /**
+   * Draws and applies the ops. With `inPlace` the input's buffer is the caller's to give
+   * up: ops write over it where they can, else into a buffer this instance keeps, and the
+   * result comes back in the input's buffer. That allocates nothing per image (fresh
+   * 150 KB buffers per op cost page zeroing, cache misses and garbage collection). Without
+   * it the input is left untouched.
+   */
+  apply(img: RgbImage, rnd: RandomSource, opts: { inPlace?: boolean } = {}): RgbImage {
     const ops: OpName[] = [];
     for (let k = 0; k < this.config.numOps; k++) ops.push(INCREASING_OPS[rnd.randint(0, INCREASING_OPS.length - 1)]);
-    for (const name of ops) img = augmentOp(img, name, this.settings, rnd).image;
-    return img;
+    if (!opts.inPlace) {
+      for (const name of ops) img = augmentOp(img, name, this.settings, rnd).image;
+      return img;
+    }
+    const own = img.data;
+    const n = own.length;
+    if (!this.spare || this.spare.length !== n) this.spare = new Uint8Array(n);
+    let cur = img;
+    for (const name of ops) {
+      const spare = this.spare;
+      const other = cur.data === own ? spare : own;
+      // In-place ops keep the current buffer; the others write into the other one.
+      const res = augmentOp(cur, name, this.settings, rnd, (op) => (IN_PLACE_OPS.has(op) ? cur.data : other)).image;
+      cur = res;
+    }
+    if (cur.data !== own) own.set(cur.data);
+    return { width: img.width, height: img.height, data: own };
   }
 }
