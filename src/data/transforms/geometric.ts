@@ -81,6 +81,10 @@ function clipTrunc(v: number): number {
 function affineColumnExact(src: Uint8Array, w: number, h: number, dd: number, e: number, f: number, filter: ResampleFilter, out: Uint8Array): void {
   const stride = w * 3;
   const cubicFilter = filter === 'bicubic';
+  if (dd === 0) {
+    translateRows(src, w, h, e, f, cubicFilter, out);
+    return;
+  }
   for (let y = 0; y < h; y++) {
     const eyc = e * (y + 0.5);
     let o = y * stride;
@@ -128,6 +132,45 @@ function affineColumnExact(src: Uint8Array, w: number, h: number, dd: number, e:
         const v4 = ok3 ? src[(yf + 2) * stride + col + ch] : v3;
         out[o + ch] = clipTrunc(cubic(v1, v2, v3, v4, dy));
       }
+    }
+  }
+}
+
+/**
+ * TranslateY (and any matrix with a = 1, b = c = d = 0): every pixel of an output row
+ * has the same input position, so the row is a blend of whole input rows with one
+ * weight, byte by byte, with no per-pixel position arithmetic.
+ */
+function translateRows(src: Uint8Array, w: number, h: number, e: number, f: number, cubicFilter: boolean, out: Uint8Array): void {
+  const stride = w * 3;
+  for (let y = 0; y < h; y++) {
+    // the general loop's 0 * xc + e * yc + f, with 0 * xc = 0 for every x
+    const yin = 0 + e * (y + 0.5) + f;
+    if (yin < 0 || yin >= h) continue;
+    const yy = yin - 0.5;
+    const yf = Math.floor(yy);
+    const dy = yy - yf;
+    const o = y * stride;
+    if (!cubicFilter) {
+      const p0 = (yf < 0 ? 0 : yf) * stride;
+      if (yf + 1 >= h) {
+        out.set(src.subarray(p0, p0 + stride), o);
+        continue;
+      }
+      const p1 = (yf + 1) * stride;
+      for (let k = 0; k < stride; k++) {
+        const v0 = src[p0 + k];
+        out[o + k] = (v0 + (src[p1 + k] - v0) * dy) | 0;
+      }
+      continue;
+    }
+    // Rows yf-1 .. yf+2; one beyond the edge repeats the previous row (the top one is clamped).
+    const r0 = clampX(yf - 1, h) * stride;
+    const r1 = yf >= 0 && yf < h ? yf * stride : r0;
+    const r2 = yf + 1 >= 0 && yf + 1 < h ? (yf + 1) * stride : r1;
+    const r3 = yf + 2 >= 0 && yf + 2 < h ? (yf + 2) * stride : r2;
+    for (let k = 0; k < stride; k++) {
+      out[o + k] = clipTrunc(cubic(src[r0 + k], src[r1 + k], src[r2 + k], src[r3 + k], dy));
     }
   }
 }
