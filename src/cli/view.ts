@@ -4,6 +4,7 @@
 // below the output lists the stages that are not finished (waiting, locked, queued, running
 // with elapsed time) plus totals; log-update redraws it in place. When stdout is not a TTY
 // (CI, a pipe, a test) each state change is one plain line instead, so logs stay greppable.
+import process from 'node:process';
 import type { Reporter, StageState } from '../graph/report.ts';
 
 interface Row {
@@ -58,22 +59,45 @@ abstract class BaseView implements Reporter {
 
 /** One line per event: for pipes, CI logs and tests. */
 export class PlainView extends BaseView {
+  private corked = false;
+
+  /**
+   * Lines written in one burst (a no-op run reports hundreds of cached stages at once) leave in
+   * one write: the stream is corked until the current tick ends. Nothing waits longer than that.
+   */
+  private write(text: string): void {
+    const out = this.out as NodeJS.WritableStream & { cork?(): void };
+    if (!this.corked && out.cork) {
+      this.corked = true;
+      out.cork();
+      process.nextTick(() => this.flush());
+    }
+    out.write(text);
+  }
+
+  private flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    (this.out as NodeJS.WritableStream & { uncork(): void }).uncork();
+  }
+
   protected changed(id: string, row: Row): void {
     if (row.state === 'waiting') return;
     const took = row.ended !== undefined && row.state === 'done' ? ` in ${seconds(row.ended - row.since)}` : '';
-    this.out.write(`== ${id}: ${row.state}${took}${row.detail ? ` (${row.detail})` : ''}\n`);
+    this.write(`== ${id}: ${row.state}${took}${row.detail ? ` (${row.detail})` : ''}\n`);
   }
 
   line(id: string, text: string): void {
-    this.out.write(`[${id}] ${text}\n`);
+    this.write(`[${id}] ${text}\n`);
   }
 
   note(text: string): void {
-    this.out.write(`-- ${text}\n`);
+    this.write(`-- ${text}\n`);
   }
 
   finish(): void {
-    if (this.rows.size) this.out.write(`== ${this.summary()}\n`);
+    if (this.rows.size) this.write(`== ${this.summary()}\n`);
+    this.flush(); // the command's last words leave now, before main() resolves
   }
 }
 

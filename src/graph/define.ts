@@ -124,6 +124,7 @@ function findCycle(ids: string[], deps: Map<string, string[]>): string[] | undef
 export function defineGraph(spec: GraphSpec): Graph {
   const root = rootPath(spec.root);
   const stages = new Map<string, Stage>();
+  const scriptFound = new Map<string, boolean>(); // many stages share one script: look it up once
   for (const [i, decl] of spec.stages.entries()) {
     if (!DeclCheck.Check(decl)) {
       const e = [...DeclCheck.Errors(decl)][0];
@@ -134,7 +135,9 @@ export function defineGraph(spec: GraphSpec): Graph {
     }
     if (stages.has(decl.id)) throw new GraphError(`stage ${decl.id} is declared twice`);
     const script = relPath(decl.id, 'script', decl.script);
-    if (!existsSync(resolve(root, script))) {
+    let found = scriptFound.get(script);
+    if (found === undefined) scriptFound.set(script, (found = existsSync(resolve(root, script))));
+    if (!found) {
       throw new GraphError(`stage ${decl.id}: script ${script} not found under ${root}`);
     }
     const inputs: Record<string, string> = {};
@@ -186,4 +189,16 @@ export function defineGraph(spec: GraphSpec): Graph {
     if (!stages.has(t)) throw new GraphError(`default target '${t}' is not a stage${didYouMean(t, ids)}`);
   }
   return { root, stages, order, defaultTargets, downstream };
+}
+
+/**
+ * Whether a graph module's `buildGraph()` returned something shaped like defineGraph's result
+ * (a structural check: a graph module may import another copy of this file, e.g. in a clone).
+ */
+export function isGraph(value: unknown): value is Graph {
+  const g = value as Partial<Graph> | null;
+  return (
+    typeof g === 'object' && g !== null && typeof g.root === 'string' && g.stages instanceof Map &&
+    Array.isArray(g.order) && Array.isArray(g.defaultTargets) && g.downstream instanceof Map
+  );
 }

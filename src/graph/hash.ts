@@ -10,11 +10,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp, readFileSync, renameSync, mkdirSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 
 const MemoEntry = Type.Object({ size: Type.Number(), mtime: Type.Number(), sha256: Type.String() });
 const MemoFile = Type.Object({ version: Type.Literal(1), files: Type.Record(Type.String(), MemoEntry) });
 type MemoFile = Static<typeof MemoFile>;
+/** Compiled: the memo holds an entry per file of every store entry, and every command loads it (the interpreted check cost ms). */
+const MemoCheck = TypeCompiler.Compile(MemoFile);
 
 const CHUNK = 4 << 20;
 
@@ -59,7 +61,7 @@ export class HashMemo {
     } catch {
       return; // absent or unreadable: start empty, it is only a speed-up
     }
-    if (Value.Check(MemoFile, raw)) this.files = raw.files;
+    if (MemoCheck.Check(raw)) this.files = raw.files;
   }
 
   /** The content hash of a file, from the memo when size and mtime (whole ms) still match. */

@@ -32,6 +32,6 @@
 // it imports (content hashes), validated params, upstream OUTPUT hashes (early cutoff), external
 // inputs by content hash, engine fingerprint when declared. No absolute path, mtime or host name.
 export { StageDecl, StageId, StageResources, type Stage } from './stage.ts';
-export { defineGraph, type Graph, type GraphSpec, type GraphBuildOptions, type GraphModule } from './define.ts';
+export { defineGraph, isGraph, type Graph, type GraphSpec, type GraphBuildOptions, type GraphModule } from './define.ts';
 export { StageContext, readStageContext } from './context.ts';
 export { GraphError } from './errors.ts';

@@ -48,6 +48,8 @@ const DETAIL_LIMIT = 20000;
 export class KeyEnv {
   private sourceHashes = new Map<string, string>();
   private importCache = new Map<string, string[]>();
+  /** Script + param modules -> the `modules` part of the key: most stages share a script. */
+  private moduleParts = new Map<string, Readonly<Record<string, string>>>();
   private inputCache = new Map<string, Promise<{ hash: string; detail: InputDetail }>>();
   private engineValue: Promise<unknown> | undefined;
 
@@ -104,6 +106,24 @@ export class KeyEnv {
   modules(scriptAbs: string, skip: readonly string[] = []): string[] {
     return localImports(scriptAbs, this.importCache, new Set(skip));
   }
+
+  /**
+   * Root-relative path -> sha256 of every local module a script imports (param modules left
+   * out), computed once per command for each distinct script and param-module list. Frozen:
+   * stages sharing a script share this object.
+   */
+  moduleHashes(script: string, paramModules: readonly string[]): Readonly<Record<string, string>> {
+    const id = [script, ...paramModules].join('\0');
+    let parts = this.moduleParts.get(id);
+    if (!parts) {
+      const skip = paramModules.map((m) => resolve(this.root, m));
+      const hashes: Record<string, string> = {};
+      for (const m of this.modules(resolve(this.root, script), skip)) hashes[rootRelative(this.root, m)] = this.sourceHash(m);
+      parts = Object.freeze(hashes);
+      this.moduleParts.set(id, parts);
+    }
+    return parts;
+  }
 }
 
 export interface StageKey {
@@ -118,9 +138,7 @@ export interface StageKey {
  */
 export async function stageKey(stage: Stage, env: KeyEnv, upstreamOutputs: Readonly<Record<string, string>>): Promise<StageKey> {
   const scriptAbs = resolve(env.root, stage.script);
-  const modules: Record<string, string> = {};
-  const skip = stage.paramModules.map((m) => resolve(env.root, m));
-  for (const m of env.modules(scriptAbs, skip)) modules[rootRelative(env.root, m)] = env.sourceHash(m);
+  const modules = env.moduleHashes(stage.script, stage.paramModules);
   const upstream: Record<string, string> = {};
   for (const u of stage.upstream) {
     const h = upstreamOutputs[u];

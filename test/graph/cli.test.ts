@@ -31,6 +31,12 @@ test('params failing their schema name the path and the expected type', async ()
   assert.match(r.err, /stage train:a1: params do not match the schema\n\s+params\/recipe\/weight_decay: expected number, got string "0\.01"/);
 });
 
+test('a graph module whose buildGraph() does not return a defineGraph() result is named', async () => {
+  const r = await c.main(['--graph', 'test/fixtures/bad/not-a-graph.ts', 'list']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /graph module .*not-a-graph\.ts: buildGraph\(\) must return the result of defineGraph\(\)/);
+});
+
 test('a missing external input names the path', async () => {
   for (const mode of [['--dry-run'], []]) {
     const r = await c.main([...BASIC, '--set', 'input=data/nowhere.txt', ...mode]);
@@ -108,6 +114,10 @@ test('pipeline.ts, run on the real graph definition, loads no tfjs or sharp modu
   const loaded = readFileSync(spy, 'utf8').split('\n').filter(Boolean);
   assert.ok(loaded.some((u) => u.endsWith('/src/cli/main.ts')), 'the spy saw the orchestrator load');
   assert.deepEqual(loaded.filter((u) => /@tensorflow|node_modules\/sharp\//.test(u)), []);
+  // Start-up cost: TypeBox comes from its CommonJS build (required on the main thread), never
+  // from its ~250-file ESM build through the loader thread (src/cli/typebox-cjs-hooks.mjs).
+  assert.ok(loaded.some((u) => /@sinclair\/typebox\/build\/cjs\//.test(u)), 'TypeBox loaded from build/cjs');
+  assert.deepEqual(loaded.filter((u) => /@sinclair\/typebox\/build\/esm\//.test(u)), []);
 });
 
 test('a stage that does not write a declared output fails and publishes nothing', async () => {
@@ -136,4 +146,32 @@ test('the live view draws running stages and their output on a terminal', async 
   assert.match(plain, /\[a\] epoch 1/);
   assert.match(plain, /✓ a done in/);
   assert.match(plain, /cached 1 · done 1|done 1 · cached 1/);
+});
+
+test('the plain view sends a burst of lines in one write, in order, all out by finish()', async () => {
+  const { PlainView } = await import('../../src/cli/view.ts');
+  const { Writable } = await import('node:stream');
+  const writes: string[][] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      writes.push([String(chunk)]);
+      cb();
+    },
+    writev(chunks, cb) {
+      writes.push(chunks.map((c) => String(c.chunk)));
+      cb();
+    },
+  });
+  const view = new PlainView(sink);
+  const ids = Array.from({ length: 50 }, (_, i) => `s${i}`);
+  view.start(ids);
+  for (const id of ids) view.state(id, 'cached');
+  view.finish(); // synchronously after the burst: nothing may still sit in the cork
+  assert.equal(writes.length, 1, 'one write for the whole burst');
+  const lines = writes.flat().join('').trim().split('\n');
+  assert.deepEqual(lines, [...ids.map((id) => `== ${id}: cached`), '== cached 50']);
+  // A later line (a new tick) still gets out on its own.
+  view.note('later');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(writes.flat().join('').split('\n').at(-2), '-- later');
 });
