@@ -5,6 +5,8 @@
 //   train-ra     the same + RandAugment rand-m7-mstd0.5-inc1 (2 ops)
 //   eval         decode + resize shorter side to 235 (bicubic) + centre crop 224
 //   train-ra x2  train-ra with two images in flight (a loader worker's default)
+//   randaug-only RandAugment alone on ready 224x224 crops (a copy of the crop, then the ops
+//                in its buffer, as trainSample runs them): where train-ra's extra time goes
 //   prepare      src/data/prepare.ts's prepare() over a folder of these JPEGs, if present
 // One image is in flight at a time (except 'x2'), so the process uses about one core; the rate
 // is also given per CPU-second (user + system of this process, libvips threads included).
@@ -15,7 +17,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/util/rng.ts';
-import { trainSample, evalSample, trainOptions, evalOptions } from '../src/data/transforms/index.ts';
+import { trainSample, trainImage, evalSample, trainOptions, evalOptions, RandAugment } from '../src/data/transforms/index.ts';
+import { fillFromMean } from '../src/data/transforms/randaugment.ts';
 import type { TrainTransformOptions } from '../src/data/transforms/index.ts';
 
 const { values } = parseArgs({
@@ -99,6 +102,8 @@ const jpegs = await makeJpegs(NIMG);
 const basic: TrainTransformOptions = trainOptions({ size: S, randAugment: null });
 const withRa: TrainTransformOptions = trainOptions({ size: S, randAugment: 'rand-m7-mstd0.5-inc1' });
 const ev = evalOptions({ size: S, cropPct: 0.95 });
+const crops = await Promise.all(jpegs.map((j, k) => trainImage(j, basic, new Rng(1, 3, 0, k))));
+const randAugment = new RandAugment('rand-m7-mstd0.5-inc1', { fill: fillFromMean(withRa.mean), resampleChoices: ['bilinear', 'bicubic'] });
 const rows = await measureAll([
   { name: 'train-basic', one: (j, k) => trainSample(j, basic, new Rng(1, 2, 0, k)) },
   { name: 'train-ra', one: (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k)) },
@@ -106,6 +111,13 @@ const rows = await measureAll([
   { name: 'decode-only', one: (j) => sharp(j).raw().toBuffer() },
   // Two in flight: the decode (libuv thread) overlaps the pixel work (main thread).
   { name: 'train-ra x2', one: (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k)), inFlight: 2 },
+  {
+    name: 'randaug-only',
+    one: async (_j, k) => {
+      const c = crops[k % crops.length];
+      return randAugment.apply({ width: c.width, height: c.height, data: c.data.slice() }, new Rng(1, 2, 0, k), { inPlace: true });
+    },
+  },
 ], jpegs);
 
 // References from issue 3, measured on the issue's machine, one core: PIL 9.4 + torchvision,
