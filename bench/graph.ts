@@ -1,9 +1,13 @@
-// npm run bench -- graph [--stages 200] [--gib 1]
+// npm run bench -- graph [--stages 200] [--gib 1] [--runs 5]
 //
 // The orchestrator's own costs, on a temporary clone of the repository:
 //  1. no-op rerun of a fully cached fixture graph (200 and 20 stages): the graph's own time
-//     (--timing: from the orchestrator's main() to its end, runtime start-up excluded), the
-//     whole command's wall time under Node (tsx) and Deno, and the graph's time warm in-process;
+//     (--timing: from the orchestrator's main() to its end, runtime start-up excluded; wall and
+//     CPU), the whole command's wall time under Node (tsx) and Deno, and the graph's time warm
+//     in-process. Variants run interleaved, medians of RUNS each: the development machine is
+//     shared and busy. Node is also run with RSB_ESM_TYPEBOX=1 (TypeBox's ESM build through the
+//     loader thread, as before src/cli/typebox-cjs-hooks.mjs) and through the tsx CLI
+//     (`tsx pipeline.ts`, which starts a second Node process) for reference;
 //  2. hashing rate of a 1 GiB external input, and a second look at it (memo: not rehashed).
 // Targets (issue 2): graph's own no-op work < 50 ms; whole command faster than Snakemake on the
 // same graph (about 1.1 s for 200 stages, 0.75 s for 20, measured on the issue author's
@@ -25,6 +29,7 @@ const flag = (name: string, def: number) => {
 };
 const STAGES = flag('stages', 200);
 const GIB = flag('gib', 1);
+const RUNS = flag('runs', 5);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -40,18 +45,32 @@ function makeClone(): string {
   return dir;
 }
 
-function runCli(dir: string, runtime: 'node' | 'deno', cliArgs: string[]): { wallMs: number; graphMs?: number; startupMs?: number; out: string } {
+type Runtime = 'node' | 'node-esm-typebox' | 'tsx-cli' | 'deno';
+interface CliRun {
+  wallMs: number;
+  graphMs?: number;
+  graphCpuMs?: number;
+  startupMs?: number;
+  out: string;
+}
+
+function runCli(dir: string, runtime: Runtime, cliArgs: string[]): CliRun {
   const argv =
-    runtime === 'node'
-      ? [process.execPath, '--import', 'tsx', 'pipeline.ts', ...cliArgs]
-      : [join(repo, 'node_modules/.bin/deno'), 'run', '-A', 'pipeline.ts', ...cliArgs];
+    runtime === 'deno'
+      ? [join(repo, 'node_modules/.bin/deno'), 'run', '-A', 'pipeline.ts', ...cliArgs]
+      : runtime === 'tsx-cli'
+        ? [join(repo, 'node_modules/.bin/tsx'), 'pipeline.ts', ...cliArgs]
+        : [process.execPath, '--import', 'tsx', 'pipeline.ts', ...cliArgs];
+  const env = { ...process.env };
+  if (runtime === 'node-esm-typebox') env.RSB_ESM_TYPEBOX = '1';
+  else delete env.RSB_ESM_TYPEBOX;
   const t = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26, env });
   const wallMs = performance.now() - t;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   const m = r.stderr.match(/timing: (\{.*\})/);
   const timing = m ? JSON.parse(m[1]) : {};
-  return { wallMs, graphMs: timing.graphMs, startupMs: timing.startupMs, out: r.stdout };
+  return { wallMs, graphMs: timing.graphMs, graphCpuMs: timing.graphCpuMs, startupMs: timing.startupMs, out: r.stdout };
 }
 
 const dir = makeClone();
@@ -63,9 +82,20 @@ try {
     const g = ['--graph', 'test/fixtures/wide/graph.ts', '--set', `n=${n}`];
     const build = runCli(dir, 'node', [...g, '--jobs', '4']);
     if (!/(done|cached) \d+/.test(build.out)) throw new Error(`the first build printed no summary:\n${build.out}`);
-    const node = [0, 1, 2].map(() => runCli(dir, 'node', [...g, '--timing']));
-    const deno = [0, 1, 2].map(() => runCli(dir, 'deno', [...g, '--timing']));
-    for (const r of [...node, ...deno]) if (!r.out.includes(`cached ${n}`)) throw new Error(`no-op rerun was not all cached:\n${r.out}`);
+    // Interleaved rounds, so a burst of load on the shared machine hits every variant alike.
+    const variants: Runtime[] = ['node', 'node-esm-typebox', 'tsx-cli', 'deno'];
+    const runs = new Map<Runtime, CliRun[]>(variants.map((v) => [v, []]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const v of variants) {
+        const r = runCli(dir, v, [...g, '--timing']);
+        if (!r.out.includes(`cached ${n}`)) throw new Error(`no-op rerun (${v}) was not all cached:\n${r.out}`);
+        runs.get(v)!.push(r);
+      }
+    }
+    const node = runs.get('node')!;
+    const deno = runs.get('deno')!;
+    const esm = runs.get('node-esm-typebox')!;
+    const cli = runs.get('tsx-cli')!;
     // Warm, in-process: the same command again inside one process (modules loaded, JIT warm).
     const { main } = await import(pathToFileURL(join(dir, 'src/cli/main.ts')).href);
     const warm: number[] = [];
@@ -76,17 +106,25 @@ try {
       if (code !== 0) throw new Error('in-process no-op rerun failed');
     }
     const k = `noop${n}`;
-    result[`${k}_graph_ms_node`] = median(node.map((r) => r.graphMs!));
-    result[`${k}_graph_ms_deno`] = median(deno.map((r) => r.graphMs!));
+    const med = (rs: CliRun[], f: (r: CliRun) => number | undefined) => Math.round(median(rs.map((r) => f(r) ?? Number.NaN)));
+    result[`${k}_graph_ms_node`] = med(node, (r) => r.graphMs);
+    result[`${k}_graph_ms_deno`] = med(deno, (r) => r.graphMs);
+    result[`${k}_graph_cpu_ms_node`] = med(node, (r) => r.graphCpuMs);
     result[`${k}_graph_ms_warm`] = Math.round(median(warm.slice(2)) * 10) / 10;
-    result[`${k}_startup_ms_node`] = median(node.map((r) => r.startupMs!));
-    result[`${k}_command_ms_node`] = Math.round(median(node.map((r) => r.wallMs)));
-    result[`${k}_command_ms_deno`] = Math.round(median(deno.map((r) => r.wallMs)));
+    result[`${k}_startup_ms_node`] = med(node, (r) => r.startupMs);
+    result[`${k}_command_ms_node`] = med(node, (r) => r.wallMs);
+    result[`${k}_command_ms_deno`] = med(deno, (r) => r.wallMs);
+    result[`${k}_command_ms_node_esm_typebox`] = med(esm, (r) => r.wallMs);
+    result[`${k}_command_ms_tsx_cli`] = med(cli, (r) => r.wallMs);
     rows.push([`${n}-stage no-op: graph's own time, cold process (Node / Deno)`, `${result[`${k}_graph_ms_node`]} / ${result[`${k}_graph_ms_deno`]} ms`, '< 50 ms']);
+    rows.push([`${n}-stage no-op: graph's own CPU time, cold process (Node)`, `${result[`${k}_graph_cpu_ms_node`]} ms`, 'reference']);
     rows.push([`${n}-stage no-op: graph's own time, warm in-process`, `${result[`${k}_graph_ms_warm`]} ms`, '< 50 ms']);
-    rows.push([`${n}-stage no-op: whole command (Node+tsx / Deno)`, `${result[`${k}_command_ms_node`]} / ${result[`${k}_command_ms_deno`]} ms`, n === 20 ? '< 750 ms (Snakemake)' : '< 1100 ms (Snakemake)']);
+    rows.push([`${n}-stage no-op: whole command (node --import tsx / Deno)`, `${result[`${k}_command_ms_node`]} / ${result[`${k}_command_ms_deno`]} ms`, n === 20 ? '< 750 ms (Snakemake)' : '< 1100 ms (Snakemake)']);
+    rows.push([`${n}-stage no-op: Node start-up before main() (tsx + modules)`, `${result[`${k}_startup_ms_node`]} ms`, 'reference']);
+    rows.push([`${n}-stage no-op: whole command, TypeBox ESM build (RSB_ESM_TYPEBOX=1)`, `${result[`${k}_command_ms_node_esm_typebox`]} ms`, 'reference (before)']);
+    rows.push([`${n}-stage no-op: whole command via the tsx CLI (tsx pipeline.ts)`, `${result[`${k}_command_ms_tsx_cli`]} ms`, 'reference']);
   }
-  const bare = [0, 1, 2].map(() => {
+  const bare = Array.from({ length: RUNS }, () => {
     const t = performance.now();
     spawnSync(process.execPath, ['--import', 'tsx', '-e', '0'], { cwd: dir });
     return performance.now() - t;
