@@ -7,18 +7,19 @@
 //
 // The module is small enough to assemble here from opcodes, which keeps the project free
 // of a WebAssembly toolchain. Every function reads and writes only inside the caller's
-// layout; loads and stores may run up to 15 bytes past a row, so buffers carry padding.
+// layout; loads (and the vertical pass's stores) may run up to 15 bytes past a row, so
+// buffers carry padding.
 
 // ---------------------------------------------------------------- a tiny assembler
 
 const I32 = 0x7f, V128 = 0x7b;
 const OP = {
-  block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d, get: 0x20, set: 0x21, tee: 0x22,
-  load: 0x28, const: 0x41, geS: 0x4e, add: 0x6a, mul: 0x6c,
+  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, get: 0x20, set: 0x21, tee: 0x22,
+  load: 0x28, const: 0x41, ltS: 0x48, geS: 0x4e, add: 0x6a, sub: 0x6b, mul: 0x6c,
 } as const;
 /** SIMD opcodes (after the 0xfd prefix). */
 const V = {
-  load: 0, store: 11, splat32: 17, store32Lane: 90, load32Zero: 92, narrow16to8u: 102,
+  load: 0, store: 11, splat32: 17, store8Lane: 88, store16Lane: 89, store32Lane: 90, load32Zero: 92, narrow16to8u: 102,
   narrow32to16u: 134, extLow8u: 137, extHigh8u: 138, extLow16u: 169, extHigh16u: 170,
   shrS32: 172, add32: 174, mul32: 181,
 } as const;
@@ -57,7 +58,7 @@ const add = (...terms: Code[]): Code => [...terms[0], ...terms.slice(1).flatMap(
 const mul = (a: Code, b: Code): Code => [...a, ...b, OP.mul];
 const loadI32 = (addr: Code): Code => [...addr, OP.load, ...mem(2)];
 
-/** for (counter = 0; counter < limit; counter += step) body */
+/** for (counter = 0; counter < limit; counter += step) body; the counter is left at the first value >= limit */
 function forLoop(counter: number, limit: Code, body: Code, step = 1): Code {
   return [
     ...i32(0), ...set(counter),
@@ -97,37 +98,47 @@ function name(s: string): Code {
 
 // hpass(src, srcStride, rows, outW, bounds, weights, ksizeBytes, dst)
 // For each of `rows` rows and each output pixel: sum count taps of 3-byte pixels
-// starting at bounds[2x] pixels from src, weights weights[x*ksize ...].
+// starting at bounds[2x] pixels from src, weights weights[x*ksize ...]. Rows go in pairs:
+// both rows of a pair use the same taps and weights, so each weight is loaded and
+// splatted once for two pixels; an odd last row goes alone.
 function hpass(): Code {
   const [src, srcStride, rows, outW, bounds, weights, kBytes, dst] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [r, x, t, count, p, wp, srow, drow] = [8, 9, 10, 11, 12, 13, 14, 15];
-  const acc = 16;
-  const pixel = [...get(p), ...simd(V.load32Zero, ...mem(0)), ...simd(V.extLow8u), ...simd(V.extLow16u)];
-  const tap: Code = [
-    ...get(acc), ...pixel, ...loadI32(get(wp)), ...simd(V.splat32), ...simd(V.mul32), ...simd(V.add32), ...set(acc),
-    ...add(get(p), i32(3)), ...set(p),
-    ...add(get(wp), i32(4)), ...set(wp),
+  const [r, x, t, count, p, wp, srow, drow, outBytes] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const [acc, acc2, w] = [17, 18, 19];
+  const pixel = (at: Code): Code => [...at, ...simd(V.load32Zero, ...mem(0)), ...simd(V.extLow8u), ...simd(V.extLow16u)];
+  const mac = (a: number, at: Code): Code => [...get(a), ...pixel(at), ...get(w), ...simd(V.mul32), ...simd(V.add32), ...set(a)];
+  const advance: Code = [...add(get(p), i32(3)), ...set(p), ...add(get(wp), i32(4)), ...set(wp)];
+  const tap1: Code = [...loadI32(get(wp)), ...simd(V.splat32), ...set(w), ...mac(acc, get(p)), ...advance];
+  const tap2: Code = [...loadI32(get(wp)), ...simd(V.splat32), ...set(w), ...mac(acc, get(p)), ...mac(acc2, add(get(p), get(srcStride))), ...advance];
+  // (acc >> 22), then two saturating narrows (i32 -> u16 -> u8) clamp to 0..255; store exactly
+  // 3 bytes (2 + 1): a 4-byte store would spill into the next row's first pixel, which the
+  // pair has already written.
+  const store = (a: number, to: Code): Code => [
+    ...get(a), ...i32(SHIFT), ...simd(V.shrS32), ...set(a),
+    ...get(a), ...get(a), ...simd(V.narrow32to16u), ...set(a),
+    ...get(a), ...get(a), ...simd(V.narrow16to8u), ...set(a),
+    ...to, ...get(a), ...simd(V.store16Lane, 0, 0, 0),
+    ...to, ...get(a), ...simd(V.store8Lane, 0, 2, 2), // memarg offset 2, lane 2
   ];
-  const perPixel: Code = [
+  const pixelSetup: Code = [
     ...loadI32(add(get(bounds), mul(get(x), i32(8)), i32(4))), ...set(count),
     ...add(get(srow), mul(loadI32(add(get(bounds), mul(get(x), i32(8)))), i32(3))), ...set(p),
     ...add(get(weights), mul(get(x), get(kBytes))), ...set(wp),
     ...i32(HALF), ...simd(V.splat32), ...set(acc),
-    ...forLoop(t, get(count), tap),
-    // (acc >> 22), then two saturating narrows (i32 -> u16 -> u8) clamp to 0..255; store 4 bytes, the
-    // 4th is overwritten by the next pixel (or lands in padding).
-    ...add(get(drow), mul(get(x), i32(3))),
-    ...get(acc), ...i32(SHIFT), ...simd(V.shrS32), ...set(acc),
-    ...get(acc), ...get(acc), ...simd(V.narrow32to16u), ...set(acc),
-    ...get(acc), ...get(acc), ...simd(V.narrow16to8u),
-    ...simd(V.store32Lane, ...mem(0), 0),
+    ...i32(HALF), ...simd(V.splat32), ...set(acc2),
   ];
-  const perRow: Code = [
+  const out = add(get(drow), mul(get(x), i32(3)));
+  const onePixel: Code = [...pixelSetup, ...forLoop(t, get(count), tap1), ...store(acc, out)];
+  const twoPixels: Code = [...pixelSetup, ...forLoop(t, get(count), tap2), ...store(acc, out), ...store(acc2, add(out, get(outBytes)))];
+  const rowStart: Code = [
     ...add(get(src), mul(get(r), get(srcStride))), ...set(srow),
-    ...add(get(dst), mul(get(r), mul(get(outW), i32(3)))), ...set(drow),
-    ...forLoop(x, get(outW), perPixel),
+    ...add(get(dst), mul(get(r), get(outBytes))), ...set(drow),
   ];
-  return func([[8, I32], [1, V128]], forLoop(r, get(rows), perRow));
+  return func([[9, I32], [3, V128]], [
+    ...mul(get(outW), i32(3)), ...set(outBytes),
+    ...forLoop(r, [...get(rows), ...i32(1), OP.sub], [...rowStart, ...forLoop(x, get(outW), twoPixels)], 2),
+    ...get(r), ...get(rows), OP.ltS, OP.if, 0x40, ...rowStart, ...forLoop(x, get(outW), onePixel), OP.end,
+  ]);
 }
 
 // vpass(mid, midStride, outH, rowBytes, bounds, weights, ksizeBytes, dst)
