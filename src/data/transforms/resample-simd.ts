@@ -60,8 +60,12 @@ const loadI32 = (addr: Code): Code => [...addr, OP.load, ...mem(2)];
 
 /** for (counter = 0; counter < limit; counter += step) body; the counter is left at the first value >= limit */
 function forLoop(counter: number, limit: Code, body: Code, step = 1): Code {
+  return [...i32(0), ...set(counter), ...loopOn(counter, limit, body, step)];
+}
+
+/** for (; counter < limit; counter += step) body: carries on from the counter's value */
+function loopOn(counter: number, limit: Code, body: Code, step = 1): Code {
   return [
-    ...i32(0), ...set(counter),
     OP.block, 0x40, OP.loop, 0x40,
     ...get(counter), ...limit, OP.geS, OP.brIf, 1,
     ...body,
@@ -98,21 +102,28 @@ function name(s: string): Code {
 
 // hpass(src, srcStride, rows, outW, bounds, weights, ksizeBytes, dst)
 // For each of `rows` rows and each output pixel: sum count taps of 3-byte pixels
-// starting at bounds[2x] pixels from src, weights weights[x*ksize ...]. Rows go in pairs:
-// both rows of a pair use the same taps and weights, so each weight is loaded and
-// splatted once for two pixels; an odd last row goes alone.
+// starting at bounds[2x] pixels from src, weights weights[x*ksize ...]. Rows go in
+// groups of ROWS_PER_GROUP: every row of a group uses the same taps and weights, so each
+// weight is loaded and splatted once for all of them, and the sums are independent
+// chains; the last rows that do not fill a group go one at a time.
+const ROWS_PER_GROUP = 4;
+
 function hpass(): Code {
   const [src, srcStride, rows, outW, bounds, weights, kBytes, dst] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [r, x, t, count, p, wp, srow, drow, outBytes] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
-  const [acc, acc2, w] = [17, 18, 19];
+  const w = 17;
+  const acc = (k: number) => 18 + k; // one v128 accumulator per row of a group
   const pixel = (at: Code): Code => [...at, ...simd(V.load32Zero, ...mem(0)), ...simd(V.extLow8u), ...simd(V.extLow16u)];
   const mac = (a: number, at: Code): Code => [...get(a), ...pixel(at), ...get(w), ...simd(V.mul32), ...simd(V.add32), ...set(a)];
-  const advance: Code = [...add(get(p), i32(3)), ...set(p), ...add(get(wp), i32(4)), ...set(wp)];
-  const tap1: Code = [...loadI32(get(wp)), ...simd(V.splat32), ...set(w), ...mac(acc, get(p)), ...advance];
-  const tap2: Code = [...loadI32(get(wp)), ...simd(V.splat32), ...set(w), ...mac(acc, get(p)), ...mac(acc2, add(get(p), get(srcStride))), ...advance];
+  const rowOffset = (k: number): Code => (k === 0 ? get(p) : add(get(p), mul(get(srcStride), i32(k))));
+  const tap = (n: number): Code => [
+    ...loadI32(get(wp)), ...simd(V.splat32), ...set(w),
+    ...Array.from({ length: n }, (_, k) => mac(acc(k), rowOffset(k))).flat(),
+    ...add(get(p), i32(3)), ...set(p), ...add(get(wp), i32(4)), ...set(wp),
+  ];
   // (acc >> 22), then two saturating narrows (i32 -> u16 -> u8) clamp to 0..255; store exactly
   // 3 bytes (2 + 1): a 4-byte store would spill into the next row's first pixel, which the
-  // pair has already written.
+  // group has already written.
   const store = (a: number, to: Code): Code => [
     ...get(a), ...i32(SHIFT), ...simd(V.shrS32), ...set(a),
     ...get(a), ...get(a), ...simd(V.narrow32to16u), ...set(a),
@@ -120,24 +131,25 @@ function hpass(): Code {
     ...to, ...get(a), ...simd(V.store16Lane, 0, 0, 0),
     ...to, ...get(a), ...simd(V.store8Lane, 0, 2, 2), // memarg offset 2, lane 2
   ];
-  const pixelSetup: Code = [
+  const out = (k: number): Code => add(get(drow), mul(get(x), i32(3)), mul(get(outBytes), i32(k)));
+  const pixels = (n: number): Code => [
     ...loadI32(add(get(bounds), mul(get(x), i32(8)), i32(4))), ...set(count),
     ...add(get(srow), mul(loadI32(add(get(bounds), mul(get(x), i32(8)))), i32(3))), ...set(p),
     ...add(get(weights), mul(get(x), get(kBytes))), ...set(wp),
-    ...i32(HALF), ...simd(V.splat32), ...set(acc),
-    ...i32(HALF), ...simd(V.splat32), ...set(acc2),
+    ...Array.from({ length: n }, (_, k) => [...i32(HALF), ...simd(V.splat32), ...set(acc(k))]).flat(),
+    ...forLoop(t, get(count), tap(n)),
+    ...Array.from({ length: n }, (_, k) => store(acc(k), out(k))).flat(),
   ];
-  const out = add(get(drow), mul(get(x), i32(3)));
-  const onePixel: Code = [...pixelSetup, ...forLoop(t, get(count), tap1), ...store(acc, out)];
-  const twoPixels: Code = [...pixelSetup, ...forLoop(t, get(count), tap2), ...store(acc, out), ...store(acc2, add(out, get(outBytes)))];
   const rowStart: Code = [
     ...add(get(src), mul(get(r), get(srcStride))), ...set(srow),
     ...add(get(dst), mul(get(r), get(outBytes))), ...set(drow),
   ];
-  return func([[9, I32], [3, V128]], [
+  const G = ROWS_PER_GROUP;
+  return func([[9, I32], [1 + G, V128]], [
     ...mul(get(outW), i32(3)), ...set(outBytes),
-    ...forLoop(r, [...get(rows), ...i32(1), OP.sub], [...rowStart, ...forLoop(x, get(outW), twoPixels)], 2),
-    ...get(r), ...get(rows), OP.ltS, OP.if, 0x40, ...rowStart, ...forLoop(x, get(outW), onePixel), OP.end,
+    // whole groups while r + G <= rows, i.e. r < rows - (G - 1)
+    ...forLoop(r, [...get(rows), ...i32(G - 1), OP.sub], [...rowStart, ...forLoop(x, get(outW), pixels(G))], G),
+    ...loopOn(r, get(rows), [...rowStart, ...forLoop(x, get(outW), pixels(1))]),
   ]);
 }
 
