@@ -86,6 +86,26 @@ export function coefficients(inSize: number, outSize: number, filter: ResampleFi
   return { ksize, bounds, weights };
 }
 
+/**
+ * The last few weight tables, by (input size, output size, filter). The eval path sees
+ * the same image sizes over and over (ImageNet is mostly 500x375 / 375x500 / 500x333), and
+ * a crop's width and height often share a size; the tables are never written after they
+ * are built, so sharing them is safe. Bounded: at most CACHE_SIZE tables of ~10 KB.
+ */
+const coefficientCache = new Map<string, Coefficients>();
+const CACHE_SIZE = 64;
+
+function cachedCoefficients(inSize: number, outSize: number, filter: ResampleFilter): Coefficients {
+  const key = `${inSize}/${outSize}/${filter}`;
+  let c = coefficientCache.get(key);
+  if (!c) {
+    c = coefficients(inSize, outSize, filter);
+    if (coefficientCache.size >= CACHE_SIZE) coefficientCache.delete(coefficientCache.keys().next().value!);
+    coefficientCache.set(key, c);
+  }
+  return c;
+}
+
 /** clip8 of the fixed-point accumulator: arithmetic shift, then clamp to 0..255. */
 function clip8(ss: number): number {
   const v = ss >> PRECISION_BITS;
@@ -146,9 +166,9 @@ function makePlan(src: RgbImage, box: CropBox, outW: number, outH: number, filte
     throw new RangeError(`resizeCrop: window (top ${win.i}, left ${win.j}, ${win.w}x${win.h}) is not inside the ${outW}x${outH} output`);
   }
   // Pillow skips a pass whose size does not change; then the window is a plain offset.
-  let hc = outW !== boxW ? slice(coefficients(boxW, outW, filter), win.j, win.w) : null;
+  let hc = outW !== boxW ? slice(cachedCoefficients(boxW, outW, filter), win.j, win.w) : null;
   if (hc && mirror) hc = reversed(hc);
-  const vc = outH !== boxH ? slice(coefficients(boxH, outH, filter), win.i, win.h) : null;
+  const vc = outH !== boxH ? slice(cachedCoefficients(boxH, outH, filter), win.i, win.h) : null;
   return {
     top: vc ? top : top + win.i,
     left: hc ? left : left + win.j,
