@@ -11,7 +11,7 @@
 // Columns go eight at a time in locals, walking down the rows (see reduce-leading.ts for why).
 
 /** out[c] = sum over rows of f(v[r, c]) for f = identity, or (v - centre[c])^2 when centre is given. */
-function columnSums(v: Float32Array, rows: number, c: number, out: Float64Array, centre?: Float64Array): void {
+export function columnSums(v: Float32Array, rows: number, c: number, out: Float64Array, centre?: Float64Array): void {
   let k0 = 0;
   for (; k0 + 8 <= c; k0 += 8) {
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
