@@ -114,3 +114,22 @@ for (const [k, c] of REDUCE_CASES.entries()) {
     });
   }
 }
+
+test('swapLastTwo (our tiled transpose) = cpu transpose, bit for bit, on tile-straddling shapes', async () => {
+  const { swapLastTwo } = await import('../../src/engine/wasm-kernels/compose.ts');
+  // Sizes below, at and across the 16-wide tiles, and a batch of planes (the per-tap filters).
+  for (const shape of [[1, 1], [1, 17], [17, 1], [16, 16], [33, 47], [3, 19, 5], [2, 2, 40, 18]]) {
+    const v = gaussian(shape, 7, shape.length * 100 + shape[0]);
+    const perm = [...shape.keys()];
+    [perm[shape.length - 2], perm[shape.length - 1]] = [perm[shape.length - 1], perm[shape.length - 2]];
+    const want = await on('cpu', () => tf.transpose(tf.tensor(v, shape), perm));
+    await tf.setBackend('wasm');
+    const x = tf.tensor(v, shape);
+    const backend = tf.backend() as unknown as Parameters<typeof swapLastTwo>[0];
+    const info = swapLastTwo(backend, { dataId: x.dataId, shape: x.shape, dtype: 'float32' });
+    const got = tf.engine().makeTensorFromTensorInfo(info);
+    assert.deepEqual(got.shape, want.shape, `shape [${shape}]`);
+    assert.deepEqual(Array.from(got.dataSync()), Array.from(want.values), `values [${shape}]`);
+    tf.dispose([x, got]);
+  }
+});

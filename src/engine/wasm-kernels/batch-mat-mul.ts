@@ -3,20 +3,11 @@
 // tfjs-backend-wasm multiplies fast (XNNPACK) only when neither operand is flagged transposed;
 // with transposeA or transposeB it runs a naive loop, measured here 14x (transposeB) to 30x
 // (transposeA) slower. Backprop through a linear layer asks for exactly those products
-// (dW = x^T @ dy, dx = dy @ W^T). A native transpose is a single memory pass, so we transpose
-// the flagged operand first and call the original kernel without flags. Numerically identical
+// (dW = x^T @ dy, dx = dy @ W^T). A transpose is a single memory pass (compose.ts swapLastTwo), so we
+// transpose the flagged operand first and call the original kernel without flags. Numerically identical
 // to the flagged product up to float32 summation order.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { call, free, type WasmBackendLike } from './compose.ts';
-
-/** The operand with its last two axes swapped, materialised. */
-function swapLastTwo(backend: WasmBackendLike, t: TensorInfo): TensorInfo {
-  const rank = t.shape.length;
-  const perm = [...Array(rank).keys()];
-  perm[rank - 2] = rank - 1;
-  perm[rank - 1] = rank - 2;
-  return call(backend, 'Transpose', { x: t }, { perm });
-}
+import { call, free, swapLastTwo, type WasmBackendLike } from './compose.ts';
 
 function withoutTransposeFlags(kernelName: 'BatchMatMul' | '_FusedMatMul') {
   return (args: { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs: NamedAttrMap }): TensorInfo => {

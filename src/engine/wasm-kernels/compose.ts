@@ -64,9 +64,56 @@ export function matMul2d(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo)
   return out;
 }
 
-/** The transpose of a 2-D matrix, materialised (the native transpose is a memory shuffle). */
+/** The transpose of a 2-D matrix, materialised. */
 export function transpose2d(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
-  return call(backend, 'Transpose', { x }, { perm: [1, 0] });
+  return swapLastTwo(backend, x);
+}
+
+// Side of the square tiles the transpose copies: 16 x 16 float32 = 4 cache lines per tile row
+// read and 16 lines written, all in L1. Measured here (8192 x 64, 2048 x 128, 8192 x 256,
+// 2048 x 512) 1.4-2.2x faster than tfjs-wasm's native Transpose, which walks the output with
+// a stride of one row per element; tiles of 8, 32 and 64 were the same or slower.
+const TILE = 16;
+
+/** dst[j, i] = src[i, j] for one rows x cols matrix at the given offsets, in TILE x TILE tiles. */
+export function transposeInto(src: Float32Array, srcOffset: number, rows: number, cols: number, dst: Float32Array, dstOffset: number): void {
+  for (let i0 = 0; i0 < rows; i0 += TILE) {
+    const i1 = Math.min(rows, i0 + TILE);
+    for (let j0 = 0; j0 < cols; j0 += TILE) {
+      const j1 = Math.min(cols, j0 + TILE);
+      for (let i = i0; i < i1; i++) {
+        let s = srcOffset + i * cols + j0;
+        let d = dstOffset + j0 * rows + i;
+        for (let j = j0; j < j1; j++, s++, d += rows) dst[d] = src[s];
+      }
+    }
+  }
+}
+
+/**
+ * A float32 tensor with its last two axes swapped, materialised (batched 2-D transposes).
+ * Written here rather than calling tfjs-wasm's Transpose: the tiled copy is about twice as
+ * fast, and the conv gradients transpose ~300 MB per resnet50 micro-batch.
+ */
+export function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
+  const rank = x.shape.length;
+  if (rank < 2) throw new Error(`swapLastTwo: need rank >= 2, got shape [${x.shape}]`);
+  if (x.dtype !== 'float32') {
+    const perm = [...Array(rank).keys()];
+    perm[rank - 2] = rank - 1;
+    perm[rank - 1] = rank - 2;
+    return call(backend, 'Transpose', { x }, { perm });
+  }
+  const rows = x.shape[rank - 2];
+  const cols = x.shape[rank - 1];
+  const outShape = [...x.shape.slice(0, rank - 2), cols, rows];
+  const out = backend.makeOutput(outShape, 'float32');
+  // Views after makeOutput: growing the heap there detaches views taken before.
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const plane = rows * cols;
+  for (let off = 0; off < src.length; off += plane) transposeInto(src, off, rows, cols, dst, off);
+  return out;
 }
 
 /** Number of elements of a shape. */

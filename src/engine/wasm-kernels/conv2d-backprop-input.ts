@@ -14,7 +14,7 @@
 //   - k x k with few output pixels and many weights (deep layers): W @ dy^T and a scatter-add
 //     (./conv-transpose-gemm.ts), which spares packing a new filter for the native conv.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { call, free, matMul2d, reshape, transpose2d, type WasmBackendLike } from './compose.ts';
+import { call, free, matMul2d, reshape, swapLastTwo, transpose2d, type WasmBackendLike } from './compose.ts';
 import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
 import { inputGradByPhases } from './conv-transpose-phases.ts';
 import { GEMM_PATH_RATIO, inputGradByGemm } from './conv-transpose-gemm.ts';
@@ -71,10 +71,10 @@ function pointwise(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo,
   return fitTo(backend, spreadOut, g.h, g.w);
 }
 
-/** The filter with in/out channels swapped per tap: [kh, kw, Cin, Cout] -> [kh*kw, Cout, Cin] (one native transpose). */
+/** The filter with in/out channels swapped per tap: [kh, kw, Cin, Cout] -> [kh*kw, Cout, Cin] (one batched transpose). */
 function swapChannels(backend: WasmBackendLike, filter: TensorInfo, g: ConvGeometry): TensorInfo {
   const byTap = reshape(backend, filter, [g.kh * g.kw, g.cin, g.cout]);
-  const swapped = call(backend, 'Transpose', { x: byTap }, { perm: [0, 2, 1] });
+  const swapped = swapLastTwo(backend, byTap);
   free(backend, byTap);
   return swapped;
 }
