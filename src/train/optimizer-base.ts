@@ -52,6 +52,16 @@ export interface Optimizer {
   dispose(): void;
 }
 
+/**
+ * A non-trainable variable holding t's values, t disposed: the variable is then the only holder
+ * of its buffer (an optimizer may update it in place; and the initial tensor is not leaked).
+ */
+function variableOwning(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t, false);
+  t.dispose();
+  return v;
+}
+
 /** Base class: group bookkeeping, slot variables, state export/import. */
 export abstract class SlotOptimizer implements Optimizer {
   abstract readonly kind: OptimizerState['kind'];
@@ -88,7 +98,7 @@ export abstract class SlotOptimizer implements Optimizer {
     if (!bySlot) this.slots.set(p.name, (bySlot = new Map()));
     let v = bySlot.get(slotName);
     if (!v) {
-      v = tf.variable(tf.zerosLike(p.variable), false);
+      v = variableOwning(tf.zerosLike(p.variable));
       bySlot.set(slotName, v);
     }
     return v;
@@ -128,7 +138,11 @@ export abstract class SlotOptimizer implements Optimizer {
     for (const [name, bySlot] of Object.entries(state.slots)) {
       const p = params.get(name)!;
       const m = new Map<string, tf.Variable>();
-      for (const [slotName, data] of Object.entries(bySlot)) m.set(slotName, tf.variable(tf.tensor(data, p.variable.shape), false));
+      for (const [slotName, data] of Object.entries(bySlot)) {
+        // A copy: the cpu backend would adopt `data` itself as storage, and the state object
+        // must not change when the optimizer later updates its moments in place.
+        m.set(slotName, variableOwning(tf.tensor(data.slice(), p.variable.shape)));
+      }
       this.slots.set(name, m);
     }
   }
