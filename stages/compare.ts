@@ -74,7 +74,10 @@ async function main(): Promise<void> {
   for (const r of runs) {
     console.log(`${r.recipe}: ours top-1 ${r.eval ? r.eval.top1.toFixed(2) + ' %' : 'n/a'}`);
   }
-  console.log(`wrote ${join(outDir, 'report.md')} and report.html`);
+  // Under the pipeline outDir is a temporary folder renamed into the store on success (the
+  // pipeline prints the final place), so only the file names are worth printing there.
+  const files = 'report.md, report.html, top1.svg, learning-curves.svg, lr-schedule.svg';
+  console.log(o.context ? `wrote ${files}` : `wrote ${files} in ${outDir}`);
 }
 
 main().catch((e: Error) => {

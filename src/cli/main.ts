@@ -4,7 +4,7 @@
 // target, invalid params, missing input, bad flags); 130 interrupted.
 import { CommanderError } from 'commander';
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 // The graph API that graph modules import (defineGraph, the stage schemas, TypeBox's compiler and
@@ -184,6 +184,11 @@ async function runCommand(graph: Graph, flags: RunFlags, io: MainIo): Promise<nu
       if (bad.length) {
         io.stderr.write(`pipeline: ${bad.map((b) => `${b.id} ${b.status}`).join(', ')}\n`);
         return 1;
+      }
+      // Where the results are: entries are content-addressed, so say which folder holds each target's.
+      for (const id of flags.only !== undefined ? [flags.only] : targets) {
+        const o = outcomes.find((x) => x.id === id);
+        if (o?.key) out(`== outputs of ${id}: ${relative(io.cwd, session.store.outDir(o.key)) || '.'}\n`);
       }
       return 0;
     } finally {

@@ -85,6 +85,10 @@ test('list, graph --format mermaid|dot, status and gc', async () => {
   assert.match(gc.out, /forgot 2 vanished file\(s\) in the hash memo/);
   const again = await c.main(BASIC);
   assert.match(again.out, /cached 4/);
+  // The run ends by naming the folder that holds each target's outputs.
+  const m = /^== outputs of report: (artifacts\/cache\/[0-9a-f]{64}\/out)$/m.exec(again.out);
+  assert.ok(m, `no outputs line in:\n${again.out}`);
+  assert.ok(existsSync(join(c.dir, m[1], 'report.txt')));
 });
 
 test('pipeline.ts never loads tfjs or sharp (static import closure, graph definition included)', () => {
