@@ -157,3 +157,25 @@ for (const [k, c] of POOL_CASES.entries()) {
     assert.ok(want.values.some((v) => v !== 0), 'gradient routed somewhere');
   });
 }
+
+test('Identity on wasm shares the buffer; each holder survives the other; the buffer is freed with the last', async () => {
+  await tf.setBackend('wasm');
+  const backend = tf.backend() as unknown as { refCount(d: object): number; dataIdMap: { has(d: object): boolean } };
+  const before = tf.memory().numTensors;
+  const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+  const y = tf.clone(x);
+  assert.equal(y.dataId, x.dataId, 'no copy');
+  assert.equal(backend.refCount(x.dataId), 2);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4], 'clone still readable after the original is disposed');
+  const id = y.dataId;
+  y.dispose();
+  assert.equal(backend.dataIdMap.has(id), false, 'buffer freed with the last holder');
+  assert.equal(tf.memory().numTensors, before);
+  // A saved-for-gradient clone inside a tape: the gradient is unchanged and nothing leaks.
+  const z = tf.tensor([1, -2, 3]);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), v)))(z);
+  assert.deepEqual(Array.from(g.dataSync()), [2, 0, 6]);
+  tf.dispose([z, g]);
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -10,6 +10,7 @@
 //   Sum, Mean             present, but reducing all axes except the last (BatchNorm's statistics
 //                         over N, H, W) transposes the whole activation first.
 //   MaxPoolGrad           present, but as slow as a 3x3 conv gradient for the stem's pool.
+//   Identity              copies; the engine clones every tensor saved for a gradient with it.
 // Everything else a step uses (Conv2D, pads, slices, MaxPool, other reductions,
 // element-wise maths, Sigmoid/Log/Softplus for the losses, Sqrt/Pow for LAMB) is native in wasm.
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,6 +19,7 @@ import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul.ts';
 import { captureOriginal } from './compose.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { identityConfig } from './identity.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { meanConfig, sumConfig } from './reduce-leading.ts';
 
@@ -30,6 +32,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   meanConfig,
   maxPoolGradConfig,
+  identityConfig,
 ];
 
 /** What was registered for wasm before us, to restore on unregister (null = nothing). */
@@ -42,7 +45,7 @@ const replaced = new Map<string, KernelConfig | null>();
 export function registerWasmTrainingKernels(): void {
   if (replaced.size > 0) return;
   // Kernels we build on but also replace: keep their native versions reachable first.
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad']) captureOriginal(name);
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad', 'Identity']) captureOriginal(name);
   for (const config of WASM_TRAINING_KERNELS) {
     const existing = tf.getKernel(config.kernelName, 'wasm') ?? null;
     if (existing !== null) tf.unregisterKernel(config.kernelName, 'wasm');
