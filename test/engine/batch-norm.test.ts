@@ -1,6 +1,6 @@
 // The fused training BatchNorm against the same maths composed from tfjs ops (tf.moments +
 // tf.batchNorm, differentiated by tfjs's own gradients), on cpu and wasm.
-// Tolerance: 1e-4 of each tensor's largest value. The reference sums R <= 320 float32 values
+// Tolerance: 1e-4 of each tensor's largest value. The reference sums R <= 360 float32 values
 // per channel (worst-case relative error R*2^-24 ~ 2e-5 of the summed magnitudes; ours sums in
 // float64); normalising by the standard deviation keeps that relative, and the backward pass
 // multiplies such sums once more: a few 1e-5 at most. A wrong formula is off by O(1).
@@ -46,7 +46,7 @@ async function run(backend: 'cpu' | 'wasm', fused: boolean, shape: [number, numb
 }
 
 for (const backend of ['cpu', 'wasm'] as const) {
-  for (const [k, shape] of ([[2, 5, 4, 8], [3, 4, 4, 13], [4, 2, 2, 64]] as [number, number, number, number][]).entries()) {
+  for (const [k, shape] of ([[2, 5, 4, 8], [3, 4, 4, 13], [4, 2, 2, 64], [4, 9, 10, 13]] as [number, number, number, number][]).entries()) {
     test(`batchNormTrain (${backend}) = tfjs ops: [${shape}] output, statistics and gradients`, async () => {
       const want = await run('cpu', false, shape, 20 + k);
       const got = await run(backend, true, shape, 20 + k);
@@ -67,4 +67,30 @@ test('batchNormTrain leaks no tensors and keeps gradients flowing to every input
   assert.equal(grads.length, 3);
   tf.dispose([x, g, b, ...grads]);
   assert.equal(tf.memory().numTensors, before);
+});
+
+// The forward pass takes the variance as E[x^2] - mean^2 from one pass of float64 sums. Its
+// error grows with (mean/std)^2; check it on channels whose mean is 300 standard deviations
+// away from 0 (far beyond conv outputs) against a two-pass float64 reference: float32's
+// 6e-8 would allow ~1e-7 relative, the float64 one-pass sums are off by ~1e-16 * R * 9e4 ~ 1e-8.
+test('batchNormTrain (wasm): one-pass variance is exact to float32 even for |mean| = 300 std', async () => {
+  await tf.setBackend('wasm');
+  const shape: [number, number, number, number] = [8, 16, 16, 12];
+  const c = shape[3];
+  const xv = gaussian(shape, 31, 0).map((v, i) => v + 300 * (1 + (i % c) / c));
+  const rows = xv.length / c;
+  const x = tf.tensor4d(xv, shape);
+  const gamma = tf.ones([c]) as tf.Tensor1D, beta = tf.zeros([c]) as tf.Tensor1D;
+  const r = batchNormTrain(x, gamma, beta, EPS);
+  const variance = await r.variance.data();
+  for (let k = 0; k < c; k++) {
+    let m = 0;
+    for (let i = k; i < xv.length; i += c) m += xv[i];
+    m /= rows;
+    let v = 0;
+    for (let i = k; i < xv.length; i += c) v += (xv[i] - m) ** 2;
+    v /= rows;
+    assert.ok(Math.abs(variance[k] - v) <= 2e-7 * v, `channel ${k}: variance ${variance[k]}, float64 two-pass ${v}`);
+  }
+  tf.dispose([x, gamma, beta, r.y, r.mean, r.variance]);
 });
