@@ -61,6 +61,11 @@ const MATMUL_CASES: { name: string; a: number[]; b: number[]; ta: boolean; tb: b
   { name: 'both transposed', a: [7, 5], b: [3, 7], ta: true, tb: true },
   { name: 'batched, transposeA', a: [3, 6, 4], b: [3, 6, 5], ta: true, tb: false },
   { name: 'broadcast batch, transposeB', a: [2, 4, 6], b: [1, 5, 6], ta: false, tb: true },
+  // Shapes where transposing the small operand and the result is cheaper (viaTransposedProduct).
+  { name: 'transposeB, small a, big b (linear layer dx with a wide W)', a: [2, 7], b: [40, 7], ta: false, tb: true },
+  { name: 'transposeA, big a, small b', a: [40, 3], b: [40, 2], ta: true, tb: false },
+  { name: 'broadcast batch, transposeB, small a', a: [2, 2, 6], b: [1, 30, 6], ta: false, tb: true },
+  { name: 'broadcast batch (a), transposeB, small a', a: [1, 2, 6], b: [3, 30, 6], ta: false, tb: true },
 ];
 
 for (const [k, c] of MATMUL_CASES.entries()) {
