@@ -154,7 +154,7 @@ for (const [k, c] of POOL_CASES.entries()) {
     const outShapeOf = () => tf.maxPool(tf.tensor4d(xv, c.x as [number, number, number, number]), c.k, c.s, c.pad).shape;
     const dyShape = (await on('cpu', () => tf.zeros(outShapeOf()))).shape;
     const dy = gaussian(dyShape, 12, k);
-    const grad = (dyv: Float32Array) => () => tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad))(tf.tensor4d(xv, c.x as [number, number, number, number]), tf.tensor(dyv, dyShape) as tf.Tensor4D);
+    const grad = (dyv: Float32Array) => () => tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad))(tf.tensor4d(xv, c.x as [number, number, number, number]), tf.tensor(dyv, dyShape));
     const want = await on('cpu', grad(dy));
     const got = await on('wasm', grad(dy));
     const bound = await on('cpu', grad(abs(dy)));
