@@ -36,11 +36,14 @@ async function main(): Promise<void> {
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
     .option('--seed <n>', "override the recipe's seed", int('--seed', 0))
     .option('--loader-workers <n>', 'image decoding threads', int('--loader-workers', 0), 1)
+    .option('--decoder <name>', "JPEG decoder for training: 'fast' (libjpeg-turbo where it applies) or 'exact' (sharp, as Pillow)", 'fast')
     .option('--transport <kind>', "data-parallel replicas: 'thread' (wasm/cpu, shared memory) or 'process' (one per GPU); default by backend")
     .parse();
-  const o = program.opts<{ context?: string; data?: string; recipe: string; profile: string; out?: string; work?: string; devices: number; backend: string; seed?: number; loaderWorkers: number; transport?: string }>();
+  const o = program.opts<{ context?: string; data?: string; recipe: string; profile: string; out?: string; work?: string; devices: number; backend: string; seed?: number; loaderWorkers: number; transport?: string; decoder: string }>();
   if (o.transport !== undefined && o.transport !== 'thread' && o.transport !== 'process') program.error(`--transport: expected thread or process, got '${o.transport}'`);
   const transport = o.transport as 'thread' | 'process' | undefined;
+  if (o.decoder !== 'fast' && o.decoder !== 'exact') program.error(`--decoder: expected fast or exact, got '${o.decoder}'`);
+  const decoder = o.decoder as 'fast' | 'exact';
 
   const { train } = await import('../src/train/loop.ts');
   if (o.context) {
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
     console.error(`devices: ${ctx.devices.length ? ctx.devices.join(', ') : 'none handed'} -> ${devices} worker(s)`);
     const r = await train({
       stage: ctx.stage, recipe: p.recipe, profile: p.profile, dataDir: ups[0], outDir: ctx.outDir, workDir: ctx.workDir,
-      devices, deviceIds: ctx.devices, backend: p.backend, loaderWorkers: o.loaderWorkers,
+      devices, deviceIds: ctx.devices, backend: p.backend, loaderWorkers: o.loaderWorkers, decoder: p.decoder,
     });
     if (r.interrupted) process.exit(130);
     return;
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
   if (!o.data || !o.out) program.error('give --data PREPARED_DIR and --out DIR (or --context FILE); see --help');
   const r = await train({
     stage: `train:${o.recipe}`, recipe: getRecipe(o.recipe), profile: getProfile(o.profile), dataDir: o.data!, outDir: o.out!,
-    workDir: o.work ?? join(o.out!, '.work'), devices: o.devices, transport, backend: parseBackendChoice(o.backend), seed: o.seed, loaderWorkers: o.loaderWorkers,
+    workDir: o.work ?? join(o.out!, '.work'), devices: o.devices, transport, backend: parseBackendChoice(o.backend), seed: o.seed, loaderWorkers: o.loaderWorkers, decoder,
   });
   if (r.interrupted) process.exit(130);
   const last = r.metrics.at(-1);

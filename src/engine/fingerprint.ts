@@ -1,5 +1,5 @@
-// The engine fingerprint: which compute backend a stage will run on, and the exact versions
-// of the TensorFlow.js packages behind it.
+// The engine fingerprint: which compute backend a stage will run on, the exact versions
+// of the TensorFlow.js packages behind it, and which JPEG decoders the stage can use.
 //
 // Numerics depend on the backend (summation order, fused kernels, float paths), so the
 // orchestrator mixes this into the cache key of every stage whose output depends on them.
@@ -37,6 +37,12 @@ export const EngineFingerprint = Type.Object({
   provider: Type.Optional(Type.String()),
   /** Package name -> installed version, for every package whose code computes on this backend. */
   versions: Type.Record(Type.String(), Type.String()),
+  /**
+   * JPEG decoder package -> installed version, 'absent' or 'disabled': the pixels a stage trains
+   * and evaluates on come from these (sharp is exact; the libjpeg-turbo binding is the 'fast'
+   * decoder, see src/data/transforms/decode-fast.ts). Optional: records from before it lack it.
+   */
+  decoders: Type.Optional(Type.Record(Type.String(), Type.String())),
 });
 export type EngineFingerprint = Static<typeof EngineFingerprint>;
 
@@ -52,6 +58,29 @@ const PACKAGES_FOR: Record<BackendName, readonly string[]> = {
   wasm: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
   cpu: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu'],
 };
+
+/** The optional libjpeg-turbo binding behind the 'fast' JPEG decoder. */
+export const JPEG_TURBO_PACKAGE = '@julusian/jpeg-turbo';
+/** Set to 0 to keep the 'fast' decoder from using the binding (everything decodes with sharp). */
+export const JPEG_TURBO_ENV = 'RSB_JPEG_TURBO';
+
+/** Whether the environment turns the libjpeg-turbo binding off (RSB_JPEG_TURBO=0). */
+export function jpegTurboDisabled(): boolean {
+  return process.env[JPEG_TURBO_ENV] === '0';
+}
+
+/**
+ * The JPEG decoders' versions, without loading them: sharp (libvips, the exact decoder) and
+ * the libjpeg-turbo binding ('absent' when not installed, 'disabled' under RSB_JPEG_TURBO=0).
+ * Installing or removing the binding, or upgrading sharp, changes which pixels training sees,
+ * so it changes the key of every stage that declares the engine fingerprint.
+ */
+export function decoderVersions(): Record<string, string> {
+  return {
+    sharp: packageVersion('sharp') ?? 'absent',
+    [JPEG_TURBO_PACKAGE]: jpegTurboDisabled() ? 'disabled' : (packageVersion(JPEG_TURBO_PACKAGE) ?? 'absent'),
+  };
+}
 
 /**
  * The folder of an installed package, or null when it is not installed.
@@ -132,7 +161,8 @@ export function engineFingerprint(choice: BackendChoice = 'auto'): EngineFingerp
     if (v === null) throw new Error(`backend '${backend}' needs the package ${name}, which is not installed`);
     versions[name] = v;
   }
-  return provider === undefined ? { backend, versions } : { backend, provider, versions };
+  const decoders = decoderVersions();
+  return provider === undefined ? { backend, versions, decoders } : { backend, provider, versions, decoders };
 }
 
 /** A short stable string of a fingerprint, for logs and file names ("wasm tfjs-core@4.22.0 ..."). */

@@ -85,7 +85,10 @@ export function explainChanges(
   }
   for (const n of Object.keys(p.inputs).sort()) if (!(n in c.inputs)) out.push(`input '${n}' removed`);
   if (canonicalJson(p.engine ?? null) !== canonicalJson(c.engine ?? null)) {
-    out.push(`engine fingerprint changed: ${short(p.engine)} -> ${short(c.engine)}`);
+    // Name the part that moved (a tfjs version, the backend, a JPEG decoder's version or
+    // 'absent'), not two truncated objects.
+    const what = diffValues(p.engine ?? null, c.engine ?? null).map((d) => `${d.path} ${short(d.before)} -> ${short(d.after)}`);
+    out.push(`engine fingerprint changed: ${what.join('; ')}`);
   }
   if (out.length === 0 && p.version !== c.version) out.push('the key format changed');
   return out;

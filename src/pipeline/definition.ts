@@ -17,15 +17,19 @@ import { recipes, rsbRecipeIds } from '../../recipes/index.ts';
 import { getProfile } from './profiles.ts';
 import { CompareParams, EvalParams, TrainParams } from './params.ts';
 import type { BackendChoice } from '../engine/fingerprint.ts';
+import type { DecoderName } from '../data/transforms/options.ts';
 
-/** Options beyond the orchestrator's: `--set data=DIR`, `--set backend=wasm`, or fields a caller passes directly. */
+/** Options beyond the orchestrator's: `--set data=DIR`, `--set backend=wasm`, `--set decoder=exact`, or fields a caller passes directly. */
 export interface DefinitionOptions extends GraphBuildOptions {
   /** A real ImageNet-layout folder; absent: the embedded synthetic dataset. */
   data?: string;
   backend?: BackendChoice;
+  /** JPEG decoder of the training stages: 'fast' (default) or 'exact'. */
+  decoder?: DecoderName;
 }
 
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+const DECODERS = ['fast', 'exact'] as const;
 
 export function buildGraph(opts: DefinitionOptions): Graph {
   const vars = opts.vars ?? {};
@@ -34,6 +38,8 @@ export function buildGraph(opts: DefinitionOptions): Graph {
   const profile = getProfile(profileId);
   const backend = (opts.backend ?? vars.backend ?? 'auto') as BackendChoice;
   if (!BACKENDS.includes(backend)) throw new Error(`--set backend=${backend}: expected one of ${BACKENDS.join(', ')}`);
+  const decoder = (opts.decoder ?? vars.decoder ?? 'fast') as DecoderName;
+  if (!DECODERS.includes(decoder)) throw new Error(`--set decoder=${decoder}: expected one of ${DECODERS.join(', ')}`);
   const devices = Math.max(1, opts.devices || 1);
 
   const stages: StageDecl[] = [];
@@ -79,7 +85,7 @@ export function buildGraph(opts: DefinitionOptions): Graph {
       script: 'stages/train.ts',
       description: `train ${recipe.title} (profile ${profile.id})`,
       paramsSchema: TrainParams,
-      params: { recipe, profile, backend, workers: 0 },
+      params: { recipe, profile, backend, workers: 0, decoder },
       upstream: [datasetStage],
       outputs: ['model.ckpt', 'model.safetensors', 'metrics.jsonl', 'run.json'],
       resources: { devices },

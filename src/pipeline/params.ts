@@ -9,6 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Recipe } from '../../recipes/schema.ts';
 import { Profile } from './profiles.ts';
 import { BackendChoice } from '../engine/fingerprint.ts';
+import { DecoderName } from '../data/transforms/options.ts';
 
 export const TrainParams = Type.Object({
   recipe: Recipe,
@@ -16,6 +17,8 @@ export const TrainParams = Type.Object({
   backend: BackendChoice,
   /** Worker count when the orchestrator hands no device ids (CPU cores to use); 0 = one per handed device. */
   workers: Type.Integer({ minimum: 0, default: 0 }),
+  /** JPEG decoder of the training transform (`--set decoder=exact|fast`; evaluation always decodes exactly). */
+  decoder: DecoderName,
 });
 export type TrainParams = Static<typeof TrainParams>;
 

@@ -24,7 +24,7 @@ import type { BackendChoice } from '../engine/fingerprint.ts';
 import { createReplicas, type Replicas } from '../engine/parallel.ts';
 import { openShards, type ShardReader } from '../data/shards.ts';
 import { RepeatAugSampler, ShuffleSampler } from '../data/sampler.ts';
-import { evalOptionsFromRecipe, trainOptionsFromRecipe } from '../data/transforms/index.ts';
+import { evalOptionsFromRecipe, trainOptionsFromRecipe, fastDecoderStatus, type DecoderName } from '../data/transforms/index.ts';
 import { streamFor } from '../util/rng.ts';
 import { recipeHash } from '../../recipes/hash.ts';
 import type { Recipe } from '../../recipes/schema.ts';
@@ -61,6 +61,8 @@ export interface TrainOptions {
   seed?: number;
   progress?: Progress;
   log?: (line: string) => void;
+  /** JPEG decoder of the training transform (default 'fast'; evaluation always decodes exactly). */
+  decoder?: DecoderName;
   /** Decoding threads of the data loader (default 1: on small machines the cores compute). */
   loaderWorkers?: number;
   /** Tests: stop (as if killed) once this many epochs are complete in this session. */
@@ -132,7 +134,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const seed = o.seed ?? o.recipe.seed;
   const recipe = o.recipe;
   for (const r of plan.rules) log(`profile ${o.profile.id}: ${r}`);
-  const trainTf = trainOptionsFromRecipe({ ...recipe.train, resolution: plan.scaled.trainSize });
+  const trainTf = trainOptionsFromRecipe({ ...recipe.train, resolution: plan.scaled.trainSize }, o.decoder ? { decoder: o.decoder } : {});
   const evalTf = evalOptionsFromRecipe({ ...recipe.eval, resolution: plan.scaled.testSize });
   const mixCfg = { ...mixConfigFromRecipe(recipe), numClasses: plan.numClasses };
   const mixOn = mixCfg.mixupAlpha > 0 || mixCfg.cutmixAlpha > 0;
@@ -192,6 +194,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     epochs: plan.totalEpochs, globalBatch: plan.scaled.globalBatch, microBatch: plan.microBatch, lr: plan.scaled.lr,
     notHonoured, datasetClasses: plan.numClasses, trainSamples: trainSet.count, seed,
     startedAt: new Date().toISOString(), finishedAt: null, resumes, lrSchedule: sampleSchedule(sched, plan.updatesPerEpoch),
+    decoder: { train: trainTf.decoder, eval: evalTf.decoder, detail: trainTf.decoder === 'fast' ? `fast: ${fastDecoderStatus().detail}` : 'exact: sharp' },
   };
   writeRunInfo(join(o.workDir, 'run.json'), runInfo);
   log(`train ${recipe.id}: ${arch} at ${plan.scaled.trainSize} px, ${plan.totalEpochs} epochs x ${plan.updatesPerEpoch} updates of ${plan.scaled.globalBatch} (${plan.microBatchesPerUpdate} micro-batches of ${plan.microBatch}), peak LR ${plan.scaled.lr.toPrecision(4)}, backend ${backend.name}, ${replicas.count} worker(s)${replicas.count > 1 ? `, ${transport} transport` : ''}`);

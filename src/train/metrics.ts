@@ -59,6 +59,8 @@ export const RunInfo = Type.Object({
   resumes: Type.Integer({ minimum: 0 }),
   /** The LR schedule as planned: (fractional epoch, LR) at up to ~400 evenly spaced updates, every update of the warmup included. */
   lrSchedule: Type.Optional(Type.Array(Type.Object({ epoch: Type.Number(), lr: Type.Number() }))),
+  /** JPEG decoders: the one asked for training and evaluation, and what 'fast' really ran on here. */
+  decoder: Type.Optional(Type.Object({ train: Type.String(), eval: Type.String(), detail: Type.String() })),
 });
 export type RunInfo = Static<typeof RunInfo>;
 

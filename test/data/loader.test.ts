@@ -35,6 +35,9 @@ async function collect(it: AsyncGenerator<Batch>): Promise<Batch[]> {
 }
 
 test('train batches are identical with 0, 1 and 2 workers', async () => {
+  // with the default training decoder, 'fast': each worker thread loads the binding and
+  // reuses its own decode buffer (or decodes with sharp where the binding is absent)
+  assert.equal(train.decoder, 'fast');
   const runs: Batch[][] = [];
   for (const workers of [0, 1, 2]) {
     const L = await createLoader({ dir: ds, split: 'train', mode: 'train', batchSize: 6, seed: SEED, train, workers, prefetch: 3 });

@@ -137,3 +137,35 @@ test('a stage declaring the engine fingerprint gets it in its key (tfjs versions
   assert.notEqual(k2.key, withEngine.key);
   assert.equal((await stageKey(graph.stages.get('count')!, other.keys, {})).key, plain.key);
 });
+
+test('the engine fingerprint records the JPEG decoders; installing, removing or disabling the binding changes the key and --explain names it', async () => {
+  const { engineFingerprint, decoderVersions, packageVersion, JPEG_TURBO_ENV, JPEG_TURBO_PACKAGE } = await import('../../src/engine/fingerprint.ts');
+  const { defineGraph } = await import('../../src/graph/define.ts');
+  const { Session, artifactPaths } = await import('../../src/graph/session.ts');
+  const { stageKey } = await import('../../src/graph/key.ts');
+  const { explainChanges } = await import('../../src/graph/explain.ts');
+  const fp = engineFingerprint('cpu');
+  assert.equal(fp.decoders?.sharp, packageVersion('sharp'));
+  assert.equal(fp.decoders?.[JPEG_TURBO_PACKAGE], packageVersion(JPEG_TURBO_PACKAGE) ?? 'absent');
+  const before = process.env[JPEG_TURBO_ENV];
+  process.env[JPEG_TURBO_ENV] = '0';
+  try {
+    assert.equal(decoderVersions()[JPEG_TURBO_PACKAGE], 'disabled');
+  } finally {
+    if (before === undefined) delete process.env[JPEG_TURBO_ENV];
+    else process.env[JPEG_TURBO_ENV] = before;
+  }
+  const root = new URL('../..', import.meta.url);
+  const graph = defineGraph({ root, stages: [{ id: 'count:engine', script: 'test/fixtures/basic/stages/count.ts', fingerprint: 'engine' as const }] });
+  const stage = graph.stages.get('count:engine')!;
+  const keyWith = async (decoders: Record<string, string>) => stageKey(stage, new Session(graph, artifactPaths(tmp), async () => ({ ...fp, decoders })).keys, {});
+  const installed = await keyWith({ sharp: '0.35.5', [JPEG_TURBO_PACKAGE]: '2.3.0' });
+  const absent = await keyWith({ sharp: '0.35.5', [JPEG_TURBO_PACKAGE]: 'absent' });
+  const newSharp = await keyWith({ sharp: '0.36.0', [JPEG_TURBO_PACKAGE]: '2.3.0' });
+  assert.equal(new Set([installed.key, absent.key, newSharp.key]).size, 3);
+  assert.equal((await keyWith({ sharp: '0.35.5', [JPEG_TURBO_PACKAGE]: '2.3.0' })).key, installed.key, 'stable');
+  const record = { version: 1 as const, stage: 'count:engine', key: installed.key, parts: installed.parts, inputs: {}, outputHash: 'x', how: 'ran' as const, at: '' };
+  assert.deepEqual(explainChanges(record, { parts: absent.parts, inputs: {} }), [
+    'engine fingerprint changed: /decoders/@julusian~1jpeg-turbo "2.3.0" -> "absent"',
+  ]);
+});

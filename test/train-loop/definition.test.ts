@@ -38,3 +38,15 @@ test('bad switches are named', () => {
   assert.throws(() => buildGraph({ ...base, profile: 'huge' }), /unknown profile 'huge'/);
   assert.throws(() => buildGraph({ ...base, vars: { backend: 'gpu' } }), /backend=gpu: expected one of auto, tensorflow, wasm, cpu/);
 });
+
+test("--set decoder picks the training stages' JPEG decoder ('fast' by default); eval params do not change", () => {
+  const decoderOf = (g: ReturnType<typeof buildGraph>, id: string) => (g.stages.get(id)!.params as { decoder?: string }).decoder;
+  const g = buildGraph(base);
+  assert.equal(decoderOf(g, 'train:a1'), 'fast');
+  const exact = buildGraph({ ...base, vars: { decoder: 'exact' } });
+  assert.equal(decoderOf(exact, 'train:a1'), 'exact');
+  assert.equal(decoderOf(exact, 'train:a3'), 'exact');
+  // evaluation always decodes exactly, so its params (and key) do not depend on the switch
+  assert.deepEqual(exact.stages.get('eval:a1')!.params, g.stages.get('eval:a1')!.params);
+  assert.throws(() => buildGraph({ ...base, vars: { decoder: 'turbo' } }), /decoder=turbo: expected one of fast, exact/);
+});

@@ -29,7 +29,8 @@ test('trainSample gives S*S*3 bytes, the same for the same stream and different 
 
 test('decoding only the crop box gives the same pixels as cropping the full decode', async () => {
   const jpeg = await toJpeg(testImage(200, 150, 4), 90);
-  const opts = trainOptions({ size: S, randAugment: null, hflip: 0, interpolation: 'bicubic', shrinkOnLoad: false });
+  // sharp's region decode ('exact'); the 'fast' decoder is checked in decode-fast.test.ts
+  const opts = trainOptions({ size: S, randAugment: null, hflip: 0, interpolation: 'bicubic', shrinkOnLoad: false, decoder: 'exact' });
   for (let k = 0; k < 5; k++) {
     const got = await trainImage(jpeg, opts, new Rng(8, k));
     const box = rrcParams(200, 150, opts.scale, opts.ratio, new Rng(8, k));
@@ -92,6 +93,10 @@ test('options come from the recipes and are validated', () => {
   const t = trainOptionsFromRecipe(a1.train);
   assert.equal(t.size, 224);
   assert.equal(t.randAugment, 'rand-m7-mstd0.5-inc1');
+  // training decodes with libjpeg-turbo's fast IDCT by default, evaluation exactly as Pillow
+  assert.equal(t.decoder, 'fast');
+  assert.equal(trainOptionsFromRecipe(a1.train, { decoder: 'exact' }).decoder, 'exact');
+  assert.equal(evalOptionsFromRecipe(a3.eval).decoder, 'exact');
   assert.equal(trainOptionsFromRecipe(a3.train).size, 160);
   const e = evalOptionsFromRecipe(a3.eval);
   assert.deepEqual([e.size, e.cropPct, e.interpolation], [224, 0.95, 'bicubic']);

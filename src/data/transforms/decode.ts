@@ -5,6 +5,7 @@
 // away; callers decide when that is acceptable (see shrinkFor).
 import sharp, { type OutputInfo } from 'sharp';
 import type { RgbImage } from './image.ts';
+import { exifOrientation, isStartOfFrame } from './jpeg-header.ts';
 
 // The pipeline runs many small images through sharp; libvips's operation cache only
 // holds memory for images that never repeat, and one libvips thread per call suits a
@@ -105,34 +106,6 @@ export function probeSize(bytes: Uint8Array): { width: number; height: number } 
     p += 2 + len;
   }
   return null;
-}
-
-function isStartOfFrame(m: number): boolean {
-  return m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-}
-
-/** Orientation tag (0x0112) of IFD0 in an APP1 Exif segment, or 0. */
-function exifOrientation(b: Uint8Array, start: number, len: number): number {
-  // "Exif\0\0" then a TIFF header
-  if (len < 14 || b[start] !== 0x45 || b[start + 1] !== 0x78 || b[start + 2] !== 0x69 || b[start + 3] !== 0x66) return 0;
-  const t = start + 6;
-  const end = start + len;
-  const little = b[t] === 0x49 && b[t + 1] === 0x49;
-  if (!little && !(b[t] === 0x4d && b[t + 1] === 0x4d)) return 0;
-  const u16 = (q: number) => (little ? b[q] | (b[q + 1] << 8) : (b[q] << 8) | b[q + 1]);
-  const u32 = (q: number) => (little ? (b[q] | (b[q + 1] << 8) | (b[q + 2] << 16)) + b[q + 3] * 0x1000000 : b[q] * 0x1000000 + ((b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3]));
-  const ifd = t + u32(t + 4);
-  if (ifd + 2 > end) return 0;
-  const count = u16(ifd);
-  for (let k = 0; k < count; k++) {
-    const e = ifd + 2 + k * 12;
-    if (e + 12 > end) return 0;
-    if (u16(e) === 0x0112) {
-      const v = u16(e + 8);
-      return v >= 1 && v <= 8 ? v : 0;
-    }
-  }
-  return 0;
 }
 
 /**

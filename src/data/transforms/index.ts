@@ -9,6 +9,7 @@
 import type { RandomSource } from './random-source.ts';
 import type { RgbImage } from './image.ts';
 import { decodeRgb, probeSize, shrinkFor, type DecodedImage } from './decode.ts';
+import { decodeFast } from './decode-fast.ts';
 import { rrcParams, type CropBox } from './rrc.ts';
 import { resizeCrop, type ResampleFilter } from './resample.ts';
 import { RandAugment, fillFromMean } from './randaugment.ts';
@@ -16,10 +17,11 @@ import { evalGeometry } from './eval.ts';
 import type { EvalTransformOptions, TrainTransformOptions } from './options.ts';
 
 export {
-  TrainTransformOptions, EvalTransformOptions, trainOptions, evalOptions, trainOptionsFromRecipe, evalOptionsFromRecipe,
+  TrainTransformOptions, EvalTransformOptions, DecoderName, trainOptions, evalOptions, trainOptionsFromRecipe, evalOptionsFromRecipe,
 } from './options.ts';
 export { normalizeToFloat32, normalizationAffine, IMAGENET_MEAN, IMAGENET_STD } from './normalize.ts';
 export { decodeRgb, probeSize, DecodeError } from './decode.ts';
+export { decodeFast, fastDecoderStatus } from './decode-fast.ts';
 export { rrcParams, type CropBox } from './rrc.ts';
 export { resizeCrop, resize, type ResampleFilter } from './resample.ts';
 export { evalGeometry, evalTransform } from './eval.ts';
@@ -48,7 +50,16 @@ export async function trainImage(jpeg: Uint8Array, opts: TrainTransformOptions, 
     // The crop is chosen on the full picture, then mapped onto what the decoder returns.
     const full = nonEmpty(rrcParams(probed.width, probed.height, opts.scale, opts.ratio, rng), probed.width, probed.height);
     const k = opts.shrinkOnLoad ? shrinkFor(full.w, full.h, S, S) : 1;
-    if (k === 1) {
+    // 'fast': libjpeg-turbo decodes the whole picture (it cannot crop) into a per-thread
+    // buffer and the box is resized straight out of it. That buffer is only valid until the
+    // next decode in this thread, so nothing below awaits before resizeCrop has read it.
+    // null: the file goes to sharp below, with the box already drawn, so the draws match.
+    // (decodeFast takes only files without EXIF rotation, so the box needs no mapping.)
+    const fast = k === 1 && opts.decoder === 'fast' ? decodeFast(jpeg) : null;
+    if (fast) {
+      img = { ...fast, fullWidth: fast.width, fullHeight: fast.height };
+      box = full;
+    } else if (k === 1) {
       // Decode just the box: the decoder stops after its last row and copies less.
       const region = { left: full.j, top: full.i, width: full.w, height: full.h };
       img = await decodeRgb(jpeg, { region, fullSize: probed, what });
@@ -57,6 +68,8 @@ export async function trainImage(jpeg: Uint8Array, opts: TrainTransformOptions, 
       }
       box = { i: 0, j: 0, h: img.height, w: img.width };
     } else {
+      // Shrink-on-load (a box far larger than S): sharp's DCT-scaled decode, in both modes;
+      // it costs about what a full libjpeg-turbo decode does and leaves 1/k^2 of the pixels to resize.
       img = await decodeRgb(jpeg, { shrink: k, fullSize: probed, what });
       box = scaleBox(full, img.width / probed.width, img.height / probed.height, img);
     }
@@ -78,13 +91,16 @@ export async function evalImage(jpeg: Uint8Array, opts: EvalTransformOptions, wh
   const S = opts.size;
   const probed = probeSize(jpeg);
   let img: DecodedImage;
+  let k = 1;
   if (probed && opts.shrinkOnLoad) {
     const g = evalGeometry(probed.width, probed.height, S, opts.cropPct);
-    const k = shrinkFor(probed.width, probed.height, g.resizeHW[1], g.resizeHW[0]);
-    img = await decodeRgb(jpeg, { shrink: k, fullSize: probed, what });
-  } else {
-    img = await decodeRgb(jpeg, { what });
+    k = shrinkFor(probed.width, probed.height, g.resizeHW[1], g.resizeHW[0]);
   }
+  // 'fast' (see trainImage): the per-thread buffer is read by resizeCrop below, no await between.
+  const fast = probed && k === 1 && opts.decoder === 'fast' ? decodeFast(jpeg) : null;
+  if (fast) img = { ...fast, fullWidth: fast.width, fullHeight: fast.height };
+  else if (k > 1) img = await decodeRgb(jpeg, { shrink: k, fullSize: probed!, what });
+  else img = await decodeRgb(jpeg, { what });
   // Geometry from the full size, so a shrunk decode lands on the same grid.
   const g = evalGeometry(img.fullWidth, img.fullHeight, S, opts.cropPct);
   const [rh, rw] = g.resizeHW;
