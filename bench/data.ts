@@ -4,6 +4,10 @@
 //   train-basic  decode + RandomResizedCrop 224 (random bilinear/bicubic) + flip
 //   train-ra     the same + RandAugment rand-m7-mstd0.5-inc1 (2 ops)
 //   eval         decode + resize shorter side to 235 (bicubic) + centre crop 224
+//   decode-only  the decode alone
+// Each of these four runs with the exact decoder (sharp; the plain row name, as before) and
+// with the fast one (libjpeg-turbo's fast IDCT; the row name + ' fast'), interleaved in the
+// same rounds. Training defaults to 'fast', evaluation to 'exact' (docs/transforms.md).
 //   train-ra x2  train-ra with two images in flight (a loader worker's default)
 //   randaug-only RandAugment alone on ready 224x224 crops (a copy of the crop, then the ops
 //                in its buffer, as trainSample runs them): where train-ra's extra time goes
@@ -17,7 +21,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/util/rng.ts';
-import { trainSample, trainImage, evalSample, trainOptions, evalOptions, RandAugment } from '../src/data/transforms/index.ts';
+import { trainSample, trainImage, evalSample, trainOptions, evalOptions, RandAugment, decodeFast, fastDecoderStatus } from '../src/data/transforms/index.ts';
 import { fillFromMean } from '../src/data/transforms/randaugment.ts';
 import type { TrainTransformOptions } from '../src/data/transforms/index.ts';
 
@@ -54,10 +58,13 @@ async function makeJpegs(count: number): Promise<Uint8Array[]> {
   return out;
 }
 
-interface Row { path: string; images: number; perSecond: number; perCpuSecond: number }
+interface Row { path: string; decoder: string; pil?: string; images: number; perSecond: number; perCpuSecond: number }
 
-/** `inFlight` images are processed concurrently (default 1), as a loader worker does. */
-type Path = { name: string; one: (jpeg: Uint8Array, k: number) => Promise<unknown>; inFlight?: number };
+/**
+ * `inFlight` images are processed concurrently (default 1), as a loader worker does.
+ * `decoder` is what the row decodes with; `pil` names the row of issue 3 it is compared to.
+ */
+type Path = { name: string; decoder: string; pil?: string; one: (jpeg: Uint8Array, k: number) => Promise<unknown>; inFlight?: number };
 
 /**
  * The paths run in interleaved rounds (A B C D, A B C D, ...) and each figure is the
@@ -90,7 +97,7 @@ async function measureAll(paths: Path[], jpegs: Uint8Array[]): Promise<Row[]> {
       cpu[pi].push(perRound / ((c.user + c.system) / 1e6));
     }
   }
-  return paths.map((p, pi) => ({ path: p.name, images: perRound * ROUNDS, perSecond: median(wall[pi]), perCpuSecond: median(cpu[pi]) }));
+  return paths.map((p, pi) => ({ path: p.name, decoder: p.decoder, pil: p.pil, images: perRound * ROUNDS, perSecond: median(wall[pi]), perCpuSecond: median(cpu[pi]) }));
 }
 
 function median(xs: number[]): number {
@@ -99,27 +106,38 @@ function median(xs: number[]): number {
 }
 
 const jpegs = await makeJpegs(NIMG);
-const basic: TrainTransformOptions = trainOptions({ size: S, randAugment: null });
-const withRa: TrainTransformOptions = trainOptions({ size: S, randAugment: 'rand-m7-mstd0.5-inc1' });
-const ev = evalOptions({ size: S, cropPct: 0.95 });
+const fastStatus = fastDecoderStatus();
+const basic: TrainTransformOptions = trainOptions({ size: S, randAugment: null, decoder: 'exact' });
+const withRa: TrainTransformOptions = trainOptions({ size: S, randAugment: 'rand-m7-mstd0.5-inc1', decoder: 'exact' });
+const ev = evalOptions({ size: S, cropPct: 0.95, decoder: 'exact' });
+const basicFast: TrainTransformOptions = { ...basic, decoder: 'fast' };
+const withRaFast: TrainTransformOptions = { ...withRa, decoder: 'fast' };
+const evFast = { ...ev, decoder: 'fast' as const };
+// What 'fast' rows really ran on: libjpeg-turbo, or sharp when the binding is unavailable.
+const fastName = fastStatus.available ? 'fast' : 'fast (binding unavailable: sharp)';
 const crops = await Promise.all(jpegs.map((j, k) => trainImage(j, basic, new Rng(1, 3, 0, k))));
 const randAugment = new RandAugment('rand-m7-mstd0.5-inc1', { fill: fillFromMean(withRa.mean), resampleChoices: ['bilinear', 'bicubic'] });
 const rows = await measureAll([
-  { name: 'train-basic', one: (j, k) => trainSample(j, basic, new Rng(1, 2, 0, k)) },
-  { name: 'train-ra', one: (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k)) },
-  { name: 'eval', one: (j) => evalSample(j, ev) },
-  { name: 'decode-only', one: (j) => sharp(j).raw().toBuffer() },
+  { name: 'train-basic', decoder: 'exact', pil: 'train-basic', one: (j, k) => trainSample(j, basic, new Rng(1, 2, 0, k)) },
+  { name: 'train-basic fast', decoder: fastName, pil: 'train-basic', one: (j, k) => trainSample(j, basicFast, new Rng(1, 2, 0, k)) },
+  { name: 'train-ra', decoder: 'exact', pil: 'train-ra', one: (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k)) },
+  { name: 'train-ra fast', decoder: fastName, pil: 'train-ra', one: (j, k) => trainSample(j, withRaFast, new Rng(1, 2, 0, k)) },
+  { name: 'eval', decoder: 'exact', pil: 'eval', one: (j) => evalSample(j, ev) },
+  { name: 'eval fast', decoder: fastName, pil: 'eval', one: (j) => evalSample(j, evFast) },
+  { name: 'decode-only', decoder: 'exact', one: (j) => sharp(j).raw().toBuffer() },
+  // The fast decode alone, into its reused per-thread buffer (as the transforms use it).
+  { name: 'decode-only fast', decoder: fastName, one: async (j) => decodeFast(j) ?? sharp(j).raw().toBuffer() },
   // Two in flight: the decode (libuv thread) overlaps the pixel work (main thread).
-  { name: 'train-ra x2', one: (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k)), inFlight: 2 },
+  { name: 'train-ra x2', decoder: 'exact', one: (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k)), inFlight: 2 },
   {
     name: 'randaug-only',
+    decoder: '-',
     one: async (_j, k) => {
       const c = crops[k % crops.length];
       return randAugment.apply({ width: c.width, height: c.height, data: c.data.slice() }, new Rng(1, 2, 0, k), { inPlace: true });
     },
   },
 ], jpegs);
-
 // References from issue 3, measured on the issue's machine, one core: PIL 9.4 + torchvision,
 // and a naive sharp pipeline (several sharp calls per image).
 const PIL: Record<string, number> = { 'train-basic': 363, 'train-ra': 320, eval: 293 };
@@ -162,18 +180,23 @@ const pad = (s: string | number, n: number) => String(s).padStart(n);
 console.log(`data paths: ${rows[0].images} images each of 500x375 q90, S=${S}, one image in flight (x2: two), median of ${ROUNDS} interleaved rounds (indicative on a shared machine)`);
 // img/cpu-s (this process's CPU time, libvips threads included) is the per-core rate;
 // img/s depends on how busy the machine is.
-console.log(`${'path'.padEnd(12)} ${pad('img/s', 8)} ${pad('img/cpu-s', 10)} ${pad('PIL 1 core', 11)} ${pad('naive sharp', 12)} ${pad('x PIL (cpu)', 12)}`);
+console.log(`fast decoder: ${fastStatus.detail}`);
+console.log(`${'path'.padEnd(17)} ${'decoder'.padEnd(7)} ${pad('img/s', 8)} ${pad('img/cpu-s', 10)} ${pad('PIL 1 core', 11)} ${pad('naive sharp', 12)} ${pad('x PIL (cpu)', 12)}`);
 for (const r of rows) {
-  const ref = PIL[r.path];
-  console.log(`${r.path.padEnd(12)} ${pad(r.perSecond.toFixed(0), 8)} ${pad(r.perCpuSecond.toFixed(0), 10)} ${pad(ref ?? '-', 11)} ${pad(NAIVE_SHARP[r.path] ?? '-', 12)} ${pad(ref ? (r.perCpuSecond / ref).toFixed(2) : '-', 12)}`);
+  const ref = r.pil ? PIL[r.pil] : undefined;
+  const naive = r.pil && r.decoder === 'exact' ? NAIVE_SHARP[r.pil] : undefined;
+  console.log(`${r.path.padEnd(17)} ${r.decoder.slice(0, 7).padEnd(7)} ${pad(r.perSecond.toFixed(0), 8)} ${pad(r.perCpuSecond.toFixed(0), 10)} ${pad(ref ?? '-', 11)} ${pad(naive ?? '-', 12)} ${pad(ref ? (r.perCpuSecond / ref).toFixed(2) : '-', 12)}`);
 }
 if (typeof prepare === 'string') console.log(`prepare: not measured: ${prepare}`);
-else console.log(`${'prepare'.padEnd(12)} ${pad(prepare.perSecond.toFixed(0), 8)} ${pad(prepare.perCpuSecond.toFixed(0), 10)} ${pad('-', 11)} ${pad('-', 12)} ${pad('-', 12)}`);
+else console.log(`${'prepare'.padEnd(17)} ${'-'.padEnd(7)} ${pad(prepare.perSecond.toFixed(0), 8)} ${pad(prepare.perCpuSecond.toFixed(0), 10)} ${pad('-', 11)} ${pad('-', 12)} ${pad('-', 12)}`);
 console.log(JSON.stringify({
-  bench: 'data', size: S, images: rows[0].images, rounds: ROUNDS,
-  results: Object.fromEntries(rows.map((r) => [r.path, {
-    perSecond: +r.perSecond.toFixed(1), perCpuSecond: +r.perCpuSecond.toFixed(1), pil: PIL[r.path] ?? null,
-    ratioToPilPerCore: PIL[r.path] ? +(r.perCpuSecond / PIL[r.path]).toFixed(2) : null,
-  }])),
+  bench: 'data', size: S, images: rows[0].images, rounds: ROUNDS, fastDecoder: fastStatus.detail,
+  results: Object.fromEntries(rows.map((r) => {
+    const ref = r.pil ? PIL[r.pil] : undefined;
+    return [r.path, {
+      perSecond: +r.perSecond.toFixed(1), perCpuSecond: +r.perCpuSecond.toFixed(1), pil: ref ?? null,
+      ratioToPilPerCore: ref ? +(r.perCpuSecond / ref).toFixed(2) : null, decoder: r.decoder,
+    }];
+  })),
   prepare: typeof prepare === 'string' ? null : { perSecond: +prepare.perSecond.toFixed(1), perCpuSecond: +prepare.perCpuSecond.toFixed(1) },
 }));
