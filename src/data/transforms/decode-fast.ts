@@ -115,7 +115,8 @@ export function decodeFast(bytes: Uint8Array, opts: { keep?: boolean } = {}): Rg
   let out: Buffer;
   if (opts.keep || need > SCRATCH_MAX) out = Buffer.allocUnsafe(need);
   else {
-    if (!scratch || scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, scratch ? scratch.length * 2 : 0, 500 * 375 * 3));
+    // Grow by doubling (ImageNet sizes vary), never past SCRATCH_MAX.
+    if (!scratch || scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, Math.min(SCRATCH_MAX, Math.max(scratch ? scratch.length * 2 : 0, 500 * 375 * 3))));
     out = scratch;
   }
   const src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
