@@ -27,6 +27,12 @@ function loadRun(recipe: string, trainDir: string | undefined, evalDir: string |
   return run;
 }
 
+/** The newest finishedAt among the runs' run.json (ISO strings sort by time), or 'unknown'. */
+function newestFinish(runs: readonly RecipeRun[]): string {
+  const times = runs.map((r) => r.run?.finishedAt).filter((t): t is string => typeof t === 'string').sort();
+  return times.at(-1) ?? 'unknown';
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('stages/compare.ts')
@@ -64,7 +70,7 @@ async function main(): Promise<void> {
     dataset = o.dataset;
     outDir = o.out!;
   }
-  const report = renderReport({ runs, paper: loadPaperResults(), dataset, generatedAt: new Date().toISOString() });
+  const report = renderReport({ runs, paper: loadPaperResults(), dataset, runsFinishedAt: newestFinish(runs) });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'report.md'), report.markdown);
   writeFileSync(join(outDir, 'report.html'), report.html);

@@ -20,7 +20,12 @@ export interface ReportInput {
   paper: PaperResults;
   /** Name of the dataset the runs used (e.g. "embedded synthetic, 10 classes" or a folder name). */
   dataset: string;
-  generatedAt: string;
+  /**
+   * When the newest reported run finished (its run.json finishedAt). Not the wall clock at
+   * render time: the same runs must give a byte-identical report, so that a cached compare
+   * stays a hit and a rerun after an unrelated change cuts off early.
+   */
+  runsFinishedAt: string;
 }
 
 export interface Report {
@@ -84,7 +89,7 @@ export function renderReport(input: ReportInput): Report {
   // ---- markdown
   const md: string[] = [];
   md.push('# ResNet strikes back: our runs beside the paper', '');
-  md.push(`Generated ${input.generatedAt}. Dataset: ${input.dataset}.`, '');
+  md.push(`Runs finished ${input.runsFinishedAt}. Dataset: ${input.dataset}.`, '');
   md.push('## Top-1 per recipe', '');
   md.push('| recipe | ours top-1 | ours top-5 | eval images | test size | paper top-1 (ImageNet) | paper source | timm-measured |');
   md.push('|---|---|---|---|---|---|---|---|');
@@ -118,7 +123,7 @@ export function renderReport(input: ReportInput): Report {
   h.push('<style>body{font-family:sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f4f4f4}td.n{text-align:right}.charts{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555;font-size:90%}</style>');
   h.push('</head>', '<body>');
   h.push('<h1>ResNet strikes back: our runs beside the paper</h1>');
-  h.push(`<p class="note">Generated ${esc(input.generatedAt)}. Dataset: ${esc(input.dataset)}.</p>`);
+  h.push(`<p class="note">Runs finished ${esc(input.runsFinishedAt)}. Dataset: ${esc(input.dataset)}.</p>`);
   h.push('<h2>Top-1 per recipe</h2>', '<table>', '<tr><th>recipe</th><th>ours top-1</th><th>ours top-5</th><th>eval images</th><th>paper top-1 (ImageNet)</th><th>source</th><th>timm-measured (released weights)</th></tr>');
   for (const r of input.runs) {
     const p = paper.recipes[r.recipe];

@@ -45,7 +45,7 @@ test('report renders well-formed HTML with inline SVG charts and the paper figur
   const input: ReportInput = {
     paper,
     dataset: 'embedded <synthetic> & small',
-    generatedAt: '2026-01-01T00:00:00Z',
+    runsFinishedAt: '2026-01-01T00:00:00Z',
     runs: ['a1', 'a2', 'a3'].map((recipe, i) => ({
       recipe, epochs: epochs(3 + i, 20), run: runInfo(recipe),
       eval: { recipe, source: 'checkpoint', top1: 61.5 + i, top5: 95, count: 200, imageSize: 56, cropPct: 0.95, interpolation: 'bicubic', backend: 'wasm', perClass: [], seconds: 1 },
@@ -67,7 +67,7 @@ test('report renders well-formed HTML with inline SVG charts and the paper figur
 });
 
 test('report copes with a recipe that has no eval yet and no metrics', () => {
-  const r = renderReport({ paper: loadPaperResults(), dataset: 'd', generatedAt: 't', runs: [{ recipe: 'a3', epochs: [], run: null, eval: null }] });
+  const r = renderReport({ paper: loadPaperResults(), dataset: 'd', runsFinishedAt: 't', runs: [{ recipe: 'a3', epochs: [], run: null, eval: null }] });
   assertWellFormed(r.html, 'report.html');
   assert.match(r.markdown, /\| a3 \| n\/a/);
 });
