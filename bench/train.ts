@@ -1,4 +1,11 @@
 // npm run bench -- train [--backend wasm] [--updates 3] [--only embedded,resnet50-128,resnet50-224] [--workers 1,2]
+//                        [--batch 16,64] [--micro 8]
+//
+// --batch  global batch(es) per update, comma-separated, for every selected config (default: each
+//          config's own). The once-per-update work (gradient sum, LAMB, weight broadcast) weighs
+//          less the larger the batch; the recipes train at 2048 by gradient accumulation, so a
+//          realistic figure needs a batch of several micro-batches per worker.
+// --micro  micro-batch size (default: the config's); must divide every --batch.
 //
 // Training throughput (images/s) per data-parallel worker count: forward + backward over the
 // micro-batches of a global batch, gradient all-reduce across workers, LAMB step, weight
@@ -86,9 +93,22 @@ const updates = Number(arg('updates', '3'));
 const only = arg('only', CONFIGS.map((c) => c.name).join(',')).split(',');
 // '1t' = one worker thread (instead of computing in the lead thread), to isolate thread overheads.
 const workerCounts = arg('workers', '1,2').split(',');
+const batchArg = arg('batch', '');
+const microArg = arg('micro', '');
+/** The configs to run: each selected config at each --batch, with --micro applied. */
+function expand(c: Config): Config[] {
+  const microBatch = microArg ? Number(microArg) : c.microBatch;
+  const batches = batchArg ? batchArg.split(',').map(Number) : [c.globalBatch];
+  return batches.map((globalBatch) => {
+    if (!Number.isInteger(globalBatch) || !Number.isInteger(microBatch) || microBatch < 1 || globalBatch % microBatch !== 0) {
+      throw new Error(`bench train: --batch ${globalBatch} must be a positive multiple of --micro ${microBatch}`);
+    }
+    return { ...c, globalBatch, microBatch };
+  });
+}
 const be = await selectBackend(backendChoice, { log: () => {} });
-const rows: { config: string; arch: string; size: number; workers: number | string; imagesPerSec: number; speedup: number | null; vsPytorch: number | null; msPerUpdate: Breakdown; projectedAtBatch2048: number }[] = [];
-for (const c of CONFIGS.filter((x) => only.includes(x.name))) {
+const rows: { config: string; arch: string; size: number; batch: number; micro: number; workers: number | string; imagesPerSec: number; speedup: number | null; vsPytorch: number | null; msPerUpdate: Breakdown; projectedAtBatch2048: number }[] = [];
+for (const c of CONFIGS.filter((x) => only.includes(x.name)).flatMap(expand)) {
   let base: number | null = null;
   for (const w of workerCounts) {
     const { ips, perUpdate } = await measure(c, parseInt(w, 10), updates, be.name, w.endsWith('t'));
@@ -97,14 +117,14 @@ for (const c of CONFIGS.filter((x) => only.includes(x.name))) {
     // global batch; the recipes' batch is 2048, so project the rate at that batch from the parts.
     const k = 2048 / c.globalBatch;
     const at2048 = (2048 * 1000) / (k * perUpdate.computeMs + perUpdate.workerIoMs + perUpdate.leadMs + perUpdate.optimizerMs);
-    rows.push({ config: c.name, arch: c.arch, size: c.size, workers: w, imagesPerSec: ips, speedup: ips / base, vsPytorch: c.pytorch2Threads ? ips / c.pytorch2Threads : null, msPerUpdate: perUpdate, projectedAtBatch2048: at2048 });
-    process.stderr.write(`${c.name} x${w}: ${ips.toFixed(2)} images/s\n`);
+    rows.push({ config: c.name, arch: c.arch, size: c.size, batch: c.globalBatch, micro: c.microBatch, workers: w, imagesPerSec: ips, speedup: ips / base, vsPytorch: c.pytorch2Threads ? ips / c.pytorch2Threads : null, msPerUpdate: perUpdate, projectedAtBatch2048: at2048 });
+    process.stderr.write(`${c.name} batch ${c.globalBatch} (micro ${c.microBatch}) x${w}: ${ips.toFixed(2)} images/s\n`);
   }
 }
 console.log(`backend ${be.name}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${updates} timed updates after 1 warm-up; synthetic pixels, data loading excluded`);
-console.log('config         arch          px  workers  images/s  speedup  vs PyTorch 2 thr  @2048 (projected)  | ms/update: compute(slowest worker)  worker io  lead sync  optimizer');
+console.log('config         arch          px  batch  micro  workers  images/s  speedup  vs PyTorch 2 thr  @2048 (projected)  | ms/update: compute(slowest worker)  worker io  lead sync  optimizer');
 for (const r of rows) {
   const b = r.msPerUpdate;
-  console.log(`${r.config.padEnd(14)} ${r.arch.padEnd(12)} ${String(r.size).padStart(4)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(2).padStart(8)}  ${(r.speedup ?? 1).toFixed(2).padStart(7)}  ${(r.vsPytorch === null ? '-' : (100 * r.vsPytorch).toFixed(0) + ' %').padStart(15)}  ${r.projectedAtBatch2048.toFixed(2).padStart(17)}  | ${b.computeMs.toFixed(0).padStart(33)}  ${b.workerIoMs.toFixed(0).padStart(9)}  ${b.leadMs.toFixed(0).padStart(9)}  ${b.optimizerMs.toFixed(0).padStart(9)}`);
+  console.log(`${r.config.padEnd(14)} ${r.arch.padEnd(12)} ${String(r.size).padStart(4)}  ${String(r.batch).padStart(5)}  ${String(r.micro).padStart(5)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(2).padStart(8)}  ${(r.speedup ?? 1).toFixed(2).padStart(7)}  ${(r.vsPytorch === null ? '-' : (100 * r.vsPytorch).toFixed(0) + ' %').padStart(15)}  ${r.projectedAtBatch2048.toFixed(2).padStart(17)}  | ${b.computeMs.toFixed(0).padStart(33)}  ${b.workerIoMs.toFixed(0).padStart(9)}  ${b.leadMs.toFixed(0).padStart(9)}  ${b.optimizerMs.toFixed(0).padStart(9)}`);
 }
 console.log(JSON.stringify({ bench: 'train', backend: be.name, cores: availableParallelism(), updates, rows }));
