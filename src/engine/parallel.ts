@@ -29,6 +29,7 @@ import type { ResNetArchName } from '../model/resnet-archs.ts';
 import type { ResNetOptions } from '../model/resnet-archs.ts';
 import { accumulateMicroBatch, GradAccumulator, type MicroBatch, type StepConfig } from '../train/step.ts';
 import type { BackendChoice } from './fingerprint.ts';
+import { directStorage } from './lamb/storage.ts';
 
 /** What a replica needs to build its copy of the model. Plain data (crosses to worker threads). */
 export interface ReplicaSpec {
@@ -78,18 +79,62 @@ export function flatLayout(shapes: readonly (readonly number[])[]): FlatLayout {
   return { offsets, sizes, total };
 }
 
-/** Variables -> flat float32 (int32 counters are stored as floats: exact below 2^24). */
+/**
+ * Variables -> flat float32 (int32 counters are stored as floats: exact below 2^24).
+ * Float32 tensors are copied straight from the backend's storage where JS can reach it (wasm
+ * heap, cpu arrays): one copy, where dataSync() would make a second (ResNet-50: 100 MB each).
+ */
 export function readFlat(vars: readonly tf.Variable[], layout: FlatLayout, out: Float32Array): void {
-  vars.forEach((v, i) => out.set(Float32Array.from(v.dataSync() as ArrayLike<number>), layout.offsets[i]));
+  const storage = directStorage();
+  vars.forEach((v, i) => {
+    const view = storage?.view(v) ?? null;
+    out.set(view ?? Float32Array.from(v.dataSync() as ArrayLike<number>), layout.offsets[i]);
+  });
 }
 
-/** Flat float32 -> variables, keeping each variable's dtype and shape. */
+/**
+ * Flat float32 -> variables, keeping each variable's dtype and shape. A float32 variable gets a
+ * fresh tensor filled straight from `src` where the backend's storage is reachable (one copy;
+ * tf.tensor(src.slice()) makes two), never written in place (its buffer may be shared).
+ */
 export function writeFlat(vars: readonly tf.Variable[], layout: FlatLayout, src: Float32Array): void {
+  const storage = directStorage();
   vars.forEach((v, i) => {
     const part = src.subarray(layout.offsets[i], layout.offsets[i] + layout.sizes[i]);
-    const t = v.dtype === 'int32' ? tf.tensor(Int32Array.from(part, Math.round), v.shape, 'int32') : tf.tensor(part.slice(), v.shape, 'float32');
+    let t: tf.Tensor;
+    if (v.dtype === 'int32') t = tf.tensor(Int32Array.from(part, Math.round), v.shape, 'int32');
+    else if (storage) {
+      const fresh = storage.allocate(v.shape);
+      fresh.values.set(part);
+      t = fresh.tensor;
+    } else t = tf.tensor(part.slice(), v.shape, 'float32');
     v.assign(t);
     t.dispose();
+  });
+}
+
+/**
+ * Tensors (shapes of `layout`) holding sum_i srcs[i] elementwise, summed in the order given in
+ * float32, i.e. exactly what adding the arrays into a zeroed Float32Array gives. Written straight
+ * into the backend's storage where reachable (one pass), else built from a flat total.
+ */
+export function sumFlatToTensors(srcs: readonly Float32Array[], layout: FlatLayout, shapes: readonly number[][]): tf.Tensor[] {
+  const storage = directStorage();
+  if (!storage || srcs.length === 0) {
+    const total = new Float32Array(layout.total);
+    for (const g of srcs) for (let k = 0; k < total.length; k++) total[k] += g[k];
+    return shapes.map((shape, i) => tf.tensor(total.subarray(layout.offsets[i], layout.offsets[i] + layout.sizes[i]), shape, 'float32'));
+  }
+  return shapes.map((shape, i) => {
+    const o = layout.offsets[i], n = layout.sizes[i];
+    const { tensor, values } = storage.allocate([...shape]);
+    // 0 + a = a exactly, so the first term is a copy; each later one rounds like `total[k] += g[k]`.
+    values.set(srcs[0].subarray(o, o + n));
+    for (let s = 1; s < srcs.length; s++) {
+      const g = srcs[s];
+      for (let k = 0; k < n; k++) values[k] += g[o + k];
+    }
+    return tensor;
   });
 }
 
@@ -272,15 +317,8 @@ class WorkerReplicas implements Replicas {
     if (this.copy) replies.forEach((r, i) => { if (r.gradsData) this.grads[i].set(r.gradsData); });
     const t2 = performance.now();
     // Sum in worker order (fixed), in float32 like the replicas' own accumulation.
-    const total = new Float32Array(this.pLayout.total);
-    replies.forEach((r, i) => {
-      if ((r as { samples?: number }).samples === 0) return;
-      const g = this.grads[i];
-      for (let k = 0; k < total.length; k++) total[k] += g[k];
-    });
-    const grads = model.parameters.map((p, i) =>
-      tf.tensor(total.subarray(this.pLayout.offsets[i], this.pLayout.offsets[i] + this.pLayout.sizes[i]), p.shape, 'float32'),
-    );
+    const contributing = this.grads.filter((_, i) => (replies[i] as { samples?: number }).samples !== 0);
+    const grads = sumFlatToTensors(contributing, this.pLayout, model.parameters.map((p) => p.shape));
     let lossSum = 0, correct = 0, samples = 0;
     for (const r of replies) {
       lossSum += r.lossSum ?? 0;
