@@ -17,7 +17,7 @@ import { execute } from '../graph/execute.ts';
 import { makePlan, planAsData, type ForceSet, type PlanEntry } from '../graph/plan.ts';
 import type { Reporter } from '../graph/report.ts';
 import { currentRuntime } from '../graph/runtime.ts';
-import { artifactPaths, Session } from '../graph/session.ts';
+import { artifactPaths, Session, type ArtifactLocations } from '../graph/session.ts';
 import { didYouMean } from '../graph/suggest.ts';
 import { buildProgram, type Invocation, type RunFlags } from './options.ts';
 import { LiveView, PlainView } from './view.ts';
@@ -102,9 +102,17 @@ function explainStage(id: string, plan: ReadonlyMap<string, PlanEntry>, out: (s:
   }
 }
 
+/** --cache-dir / RSB_CACHE_DIR and --artifacts-dir / RSB_ARTIFACTS_DIR, flags first. */
+function locations(flags: RunFlags, env: NodeJS.ProcessEnv): ArtifactLocations {
+  return {
+    cacheDir: flags.cacheDir ?? (env.RSB_CACHE_DIR || undefined),
+    artifactsDir: flags.artifactsDir ?? (env.RSB_ARTIFACTS_DIR || undefined),
+  };
+}
+
 async function runCommand(graph: Graph, flags: RunFlags, io: MainIo): Promise<number> {
   const out = (s: string) => void io.stdout.write(s);
-  const session = new Session(graph, artifactPaths(graph.root, flags.cacheDir ?? (io.env.RSB_CACHE_DIR || undefined)));
+  const session = new Session(graph, artifactPaths(graph.root, locations(flags, io.env)));
   try {
     const targets = (flags.target?.length ? flags.target : [...graph.defaultTargets]).map((t) => checkId(graph, t, 'target'));
     const forced = flags.force ?? [];
@@ -222,7 +230,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   const program = buildProgram(async (inv: Invocation) => {
     const graph = await loadGraph(inv.flags, io);
     loaded = performance.now();
-    const cacheDir = inv.flags.cacheDir ?? (io.env.RSB_CACHE_DIR || undefined);
+    const where = locations(inv.flags, io.env);
     if (inv.command === 'run') {
       code = await runCommand(graph, inv.flags, io);
       return;
@@ -237,7 +245,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
         write.out(graphDiagram(graph, inv.format));
         break;
       case 'status': {
-        const session = new Session(graph, artifactPaths(graph.root, cacheDir));
+        const session = new Session(graph, artifactPaths(graph.root, where));
         try {
           write.out(await statusTable(session));
         } finally {
@@ -246,7 +254,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
         break;
       }
       case 'gc': {
-        const session = new Session(graph, artifactPaths(graph.root, cacheDir));
+        const session = new Session(graph, artifactPaths(graph.root, where));
         write.out(await gc(session, { dryRun: inv.dryRun, work: inv.work }));
         break;
       }

@@ -14,6 +14,7 @@ export interface RunFlags {
   deviceKind: 'gpu' | 'cpu';
   graph?: string;
   cacheDir?: string;
+  artifactsDir?: string;
   profile?: string;
   set?: string[];
   data?: string;
@@ -65,7 +66,8 @@ export function buildProgram(
     .option('--devices <n>', 'devices available to stages (GPUs, or CPU worker slots)', wholeNumber('--devices', 0))
     .addOption(new Option('--device-kind <kind>', 'what the devices are').choices(['gpu', 'cpu']).default('cpu'))
     .option('--graph <module>', 'graph module to load (default: src/pipeline/definition.ts)')
-    .option('--cache-dir <dir>', 'artifact store location (default: artifacts/cache; env RSB_CACHE_DIR)')
+    .option('--cache-dir <dir>', 'artifact store location (default: <artifacts dir>/cache; env RSB_CACHE_DIR)')
+    .option('--artifacts-dir <dir>', "this clone's local state: run records, resumable scratch, hash memo, and the store unless --cache-dir (default: artifacts; env RSB_ARTIFACTS_DIR)")
     .option('--profile <name>', 'graph profile, passed to the graph module (e.g. a small smoke run)')
     .option('--set <name=value>', 'graph-specific switch passed to the graph module (repeatable)', collect)
     .option('--data <dir>', 'a real ImageNet-layout folder instead of the embedded dataset (same as --set data=DIR)')

@@ -8,20 +8,34 @@ import { RunRecords } from './runs.ts';
 import { Store } from './store.ts';
 
 export interface ArtifactPaths {
-  /** <root>/artifacts: local to the clone. */
+  /** The clone's local state: <root>/artifacts unless --artifacts-dir or RSB_ARTIFACTS_DIR says otherwise. */
   artifacts: string;
-  /** The store: <root>/artifacts/cache unless --cache-dir or RSB_CACHE_DIR says otherwise. */
+  /** The store: <artifacts>/cache unless --cache-dir or RSB_CACHE_DIR says otherwise. */
   cache: string;
+  /** Last-run records (what --explain compares against): local, never shared. */
   runs: string;
+  /** Resumable scratch folders of stages in flight. */
   work: string;
   memo: string;
 }
 
-export function artifactPaths(root: string, cacheDir?: string): ArtifactPaths {
-  const artifacts = join(root, 'artifacts');
+export interface ArtifactLocations {
+  /** Where the store lives (shareable between clones and machines). */
+  cacheDir?: string;
+  /**
+   * Where this clone's local state lives (run records, scratch, hash memo; and the store when
+   * no cacheDir is given). Lets a read-only checkout, a CI job or a test keep all of it
+   * elsewhere without touching <root>/artifacts.
+   */
+  artifactsDir?: string;
+}
+
+export function artifactPaths(root: string, where: ArtifactLocations | string = {}): ArtifactPaths {
+  const loc: ArtifactLocations = typeof where === 'string' ? { cacheDir: where } : where;
+  const artifacts = loc.artifactsDir ? resolve(loc.artifactsDir) : join(root, 'artifacts');
   return {
     artifacts,
-    cache: cacheDir ? resolve(cacheDir) : join(artifacts, 'cache'),
+    cache: loc.cacheDir ? resolve(loc.cacheDir) : join(artifacts, 'cache'),
     runs: join(artifacts, 'runs'),
     work: join(artifacts, 'work'),
     memo: join(artifacts, 'hash-memo.json'),

@@ -22,23 +22,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const quiet = { update() {}, log() {}, done() {} };
 
-/**
- * The orchestrator keeps its run records under <repo>/artifacts/runs whatever --cache-dir says.
- * Save the records of the stages this test runs and put them back afterwards, so the test
- * leaves a developer's `--explain` history as it found it.
- */
-function preserveRunRecords(ids: string[]): () => void {
-  const dir = join(root, 'artifacts', 'runs');
-  const ours = (name: string) => ids.some((id) => name.startsWith(`${encodeURIComponent(id)}.`));
-  const saved = new Map<string, Buffer>();
-  if (existsSync(dir)) for (const f of readdirSync(dir)) if (ours(f)) saved.set(f, readFileSync(join(dir, f)));
-  return () => {
-    if (!existsSync(dir)) return;
-    for (const f of readdirSync(dir)) if (ours(f) && !saved.has(f)) rmSync(join(dir, f), { force: true });
-    for (const [f, data] of saved) writeFileSync(join(dir, f), data);
-  };
-}
-
 /** Every published output folder of the store holding `file`. */
 function outputsWith(cache: string, file: string): string[] {
   return readdirSync(cache)
@@ -75,9 +58,10 @@ function runScript(argv: string[], killAt?: RegExp, signal: NodeJS.Signals = 'SI
 
 test('pipeline eval:a1 survives kill -9 in epoch 2 and matches an uninterrupted run', { timeout: 300_000 }, async () => {
   const tmp = mkdtempSync(join(os.tmpdir(), 'rsb-e2e-'));
+  // All of the orchestrator's state (store, run records, scratch) in the temporary folder:
+  // the test leaves the developer's artifacts/ as it found it.
   const cache = join(tmp, 'cache');
-  const restoreRecords = preserveRunRecords(['make-dataset:embedded', 'prepare:embedded', 'train:a1', 'eval:a1']);
-  const args = ['--target', 'eval:a1', '--profile', 'tiny', '--set', 'backend=wasm', '--cache-dir', cache, '--plain'];
+  const args = ['--target', 'eval:a1', '--profile', 'tiny', '--set', 'backend=wasm', '--artifacts-dir', tmp, '--plain'];
   try {
     const first = await runPipeline(args, /\[train:a1\] epoch 2\/3 step 1\/3/);
     assert.equal(first.signal, 'SIGKILL', first.out.slice(-2000));
@@ -136,7 +120,6 @@ test('pipeline eval:a1 survives kill -9 in epoch 2 and matches an uninterrupted 
     assert.doesNotMatch(third.stdout + third.stderr, /\[train:a1\]|\[eval:a1\]/, 'no stage ran');
     console.log(`no-op rerun: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   } finally {
-    restoreRecords();
     rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -67,6 +67,7 @@ export class Clone {
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.RSB_CACHE_DIR;
+    delete env.RSB_ARTIFACTS_DIR;
     return { ...env, RSB_FIXTURE_TRACE: this.trace, ...extra };
   }
 
@@ -87,6 +88,7 @@ export class Clone {
     const saved = { ...process.env };
     Object.assign(process.env, env);
     if (!('RSB_CACHE_DIR' in extraEnv)) delete process.env.RSB_CACHE_DIR;
+    if (!('RSB_ARTIFACTS_DIR' in extraEnv)) delete process.env.RSB_ARTIFACTS_DIR;
     try {
       const code = await main(args, { stdout, stderr, cwd: this.dir, env, defaultGraph: this.path('src/pipeline/definition.ts') });
       return { code, out, err };
