@@ -14,7 +14,7 @@
 //   prepare      src/data/prepare.ts's prepare() over a folder of these JPEGs, if present
 // One image is in flight at a time (except 'x2'), so the process uses about one core; the rate
 // is also given per CPU-second (user + system of this process, libvips threads included).
-// A table, then one JSON line. Figures on a shared machine are indicative only.
+// A table, then one JSON line; a line under the table says whether the machine was quiet.
 import sharp from 'sharp';
 import { parseArgs } from 'node:util';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,9 @@ import { Rng } from '../src/util/rng.ts';
 import { trainSample, trainImage, evalSample, trainOptions, evalOptions, RandAugment, decodeFast, fastDecoderStatus } from '../src/data/transforms/index.ts';
 import { fillFromMean } from '../src/data/transforms/randaugment.ts';
 import type { TrainTransformOptions } from '../src/data/transforms/index.ts';
+import { MachineWatch } from './machine.ts';
+
+const watch = new MachineWatch();
 
 const { values } = parseArgs({
   options: {
@@ -177,7 +180,7 @@ async function prepareRate(images: Uint8Array[]): Promise<{ perSecond: number; p
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`data paths: ${rows[0].images} images each of 500x375 q90, S=${S}, one image in flight (x2: two), median of ${ROUNDS} interleaved rounds (indicative on a shared machine)`);
+console.log(`data paths: ${rows[0].images} images each of 500x375 q90, S=${S}, one image in flight (x2: two), median of ${ROUNDS} interleaved rounds`);
 // img/cpu-s (this process's CPU time, libvips threads included) is the per-core rate;
 // img/s depends on how busy the machine is.
 console.log(`fast decoder: ${fastStatus.detail}`);
@@ -189,6 +192,7 @@ for (const r of rows) {
 }
 if (typeof prepare === 'string') console.log(`prepare: not measured: ${prepare}`);
 else console.log(`${'prepare'.padEnd(17)} ${'-'.padEnd(7)} ${pad(prepare.perSecond.toFixed(0), 8)} ${pad(prepare.perCpuSecond.toFixed(0), 10)} ${pad('-', 11)} ${pad('-', 12)} ${pad('-', 12)}`);
+console.log(watch.describe());
 console.log(JSON.stringify({
   bench: 'data', size: S, images: rows[0].images, rounds: ROUNDS, fastDecoder: fastStatus.detail,
   results: Object.fromEntries(rows.map((r) => {
@@ -199,4 +203,5 @@ console.log(JSON.stringify({
     }];
   })),
   prepare: typeof prepare === 'string' ? null : { perSecond: +prepare.perSecond.toFixed(1), perCpuSecond: +prepare.perCpuSecond.toFixed(1) },
+  machine: watch.state(),
 }));

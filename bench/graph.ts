@@ -20,6 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { MachineWatch } from './machine.ts';
+
+const watch = new MachineWatch();
 
 const repo = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -175,5 +178,5 @@ try {
 const w = Math.max(...rows.map((r) => r[0].length));
 console.log(`${'measure'.padEnd(w)}  ${'result'.padEnd(28)}  target`);
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padEnd(28)}  ${c}`);
-console.log('(indicative: measured on a shared, busy 2-core machine)');
-console.log(JSON.stringify({ bench: 'graph', ...result }));
+console.log(watch.describe());
+console.log(JSON.stringify({ bench: 'graph', ...result, machine: watch.state() }));

@@ -11,6 +11,9 @@ import { selectBackend } from '../src/engine/backend.ts';
 import { groupParams, type NamedParam } from '../src/train/optimizer-base.ts';
 import { Lamb } from '../src/train/lamb.ts';
 import { Rng } from '../src/util/rng.ts';
+import { MachineWatch } from './machine.ts';
+
+const watch = new MachineWatch();
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -82,4 +85,5 @@ for (const backend of backends) {
 const header = ['backend', 'path', 'LAMB s/step', 'values', 'ns/value', 'leaked tensors'];
 console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
 for (const r of rows) console.log(`| ${r.backend} | ${r.path} | ${r.seconds.toFixed(3)} | ${r.values} | ${r.nsPerValue.toFixed(2)} | ${r.leakedTensors} |`);
-console.log(JSON.stringify({ bench: 'lamb', steps, warmup, rows }));
+console.log(watch.describe());
+console.log(JSON.stringify({ bench: 'lamb', steps, warmup, rows, machine: watch.state() }));

@@ -18,6 +18,9 @@ import { resnetWork } from '../src/engine/flops.ts';
 import { planMicroBatches } from '../src/engine/micro-batch.ts';
 import { resnetMemoryPlan } from '../src/engine/memory-plan.ts';
 import { installedNativePackage, packageDir, parseBackendChoice, type BackendName } from '../src/engine/fingerprint.ts';
+import { MachineWatch } from './machine.ts';
+
+const watch = new MachineWatch();
 
 interface Config {
   id: string;
@@ -279,7 +282,8 @@ async function main(): Promise<void> {
     const need = TARGET_FRACTION * target.torchImagesPerSecond;
     console.log(`target: one wasm worker >= ${need.toFixed(1)} img/s on resnet50 @128 (15% of PyTorch 2 threads): ${target.imagesPerSecond >= need ? 'met' : 'NOT met'} (${target.imagesPerSecond.toFixed(2)} img/s)`);
   }
-  console.log(JSON.stringify({ bench: 'train-step', quick: opts.quick, results, failures }));
+  console.log(watch.describe());
+  console.log(JSON.stringify({ bench: 'train-step', quick: opts.quick, results, failures, machine: watch.state() }));
   if (results.length === 0) process.exitCode = 1;
 }
 
