@@ -85,7 +85,11 @@ export function buildGraph(opts: DefinitionOptions): Graph {
       script: 'stages/train.ts',
       description: `train ${recipe.title} (profile ${profile.id})`,
       paramsSchema: TrainParams,
-      params: { recipe, profile, backend, workers: 0, decoder },
+      // The worker count is a param, so it enters the key: each worker keeps its own
+      // BatchNorm batch statistics and the gradient sum's order follows the split, so 1 and 2
+      // workers train to (slightly) different weights, and a cached result of one must not
+      // answer for the other. The stage gets exactly this many device ids (resources below).
+      params: { recipe, profile, backend, workers: devices, decoder },
       upstream: [datasetStage],
       outputs: ['model.ckpt', 'model.safetensors', 'metrics.jsonl', 'run.json'],
       resources: { devices },

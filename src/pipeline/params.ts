@@ -15,7 +15,7 @@ export const TrainParams = Type.Object({
   recipe: Recipe,
   profile: Profile,
   backend: BackendChoice,
-  /** Worker count when the orchestrator hands no device ids (CPU cores to use); 0 = one per handed device. */
+  /** Data-parallel workers (the pipeline's --devices; part of the key because BN statistics are per worker); 0 = one per handed device. */
   workers: Type.Integer({ minimum: 0, default: 0 }),
   /** JPEG decoder of the training transform (`--set decoder=exact|fast`; evaluation always decodes exactly). */
   decoder: DecoderName,

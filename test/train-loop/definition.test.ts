@@ -22,6 +22,15 @@ test('the real graph: dataset -> train -> eval per recipe -> compare, embedded p
   assert.ok(g.order.indexOf('train:a1') < g.order.indexOf('eval:a1'));
 });
 
+test('the worker count is a train param (so in the key): BatchNorm statistics are per worker', () => {
+  const workersOf = (devices: number) => (buildGraph({ ...base, devices }).stages.get('train:a1')!.params as { workers: number }).workers;
+  assert.equal(workersOf(1), 1);
+  assert.equal(workersOf(2), 2);
+  assert.equal(workersOf(0), 1, 'no --devices: one worker');
+  // evaluation runs on one device whatever --devices says, so its params do not change
+  assert.deepEqual(buildGraph({ ...base, devices: 4 }).stages.get('eval:a1')!.params, buildGraph({ ...base, devices: 1 }).stages.get('eval:a1')!.params);
+});
+
 test('--set data=DIR switches to a real ImageNet folder and the unscaled profile', () => {
   const g = buildGraph({ ...base, vars: { data: '/data/imagenet' } });
   assert.ok(!g.stages.has('make-dataset:embedded'));
