@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     .option('--out <dir>', 'output folder for the prepared dataset')
     .option('--work <dir>', 'resumable scratch folder (default: the output folder)')
     .option('--max-side <n>', 're-encode images whose longer side is larger than n', int('--max-side'))
-    .option('--exif <mode>', "EXIF orientation: 'apply' (rotate upright) or 'ignore' (as PIL/timm read pixels)", 'apply')
+    .option('--exif <mode>', "EXIF orientation: 'ignore' (keep stored pixels, as PIL/timm read them) or 'apply' (rotate upright)", 'ignore')
     .option('--shard-size <n>', 'samples per shard', int('--shard-size'))
     .option('--val-labels <file>', 'LOC_val_solution.csv or ILSVRC2012_validation_ground_truth.txt for a flat val/')
     .option('--val-synsets <file>', 'devkit synset order (line i = wnid of ILSVRC2012_ID i) for the devkit ground truth')

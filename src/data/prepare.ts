@@ -39,8 +39,12 @@ import { tarHeader, tarPadding, TAR_END } from './tar.ts';
 export const PrepareParams = Type.Object({
   /** Re-encode images whose longer side is larger (null: keep every size). */
   maxSide: Type.Union([Type.Integer({ minimum: 16 }), Type.Null()], { default: null }),
-  /** 'apply' rotates EXIF-oriented images upright; 'ignore' keeps stored pixels (as PIL/timm read them). */
-  exifOrientation: Type.Union([Type.Literal('apply'), Type.Literal('ignore')], { default: 'apply' }),
+  /**
+   * 'ignore' (default) keeps the stored pixels and drops the tag: what PIL, and so timm, train
+   * and evaluate on (Image.open does not rotate), so published weights see the same pixels.
+   * 'apply' rotates EXIF-oriented images upright (re-encoded).
+   */
+  exifOrientation: Type.Union([Type.Literal('apply'), Type.Literal('ignore')], { default: 'ignore' }),
   /** Samples per shard: 1024 ImageNet JPEGs (~110 kB each) make ~110 MB shards. */
   samplesPerShard: Type.Integer({ minimum: 1, default: 1024 }),
   /** Explicit val label file (LOC_val_solution.csv or ILSVRC2012_validation_ground_truth.txt). */

@@ -31,6 +31,21 @@ export interface DefinitionOptions extends GraphBuildOptions {
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 const DECODERS = ['fast', 'exact'] as const;
 
+/**
+ * The prepare:imagenet settings a user may switch from the pipeline: `--set max-side=N`
+ * (re-encode larger images, a common way to shrink ImageNet's 140 GB) and `--set exif=apply`
+ * (rotate EXIF-oriented files upright instead of reading them as PIL/timm do). Written out in
+ * full so the key records them.
+ */
+function prepareParams(vars: Readonly<Record<string, string>>): { maxSide: number | null; exifOrientation: 'ignore' | 'apply' } {
+  const m = vars['max-side'];
+  const maxSide = m === undefined ? null : Number(m);
+  if (maxSide !== null && !(Number.isInteger(maxSide) && maxSide >= 16)) throw new Error(`--set max-side=${m}: expected a whole number of pixels >= 16`);
+  const exif = vars.exif ?? 'ignore';
+  if (exif !== 'ignore' && exif !== 'apply') throw new Error(`--set exif=${exif}: expected one of ignore, apply`);
+  return { maxSide, exifOrientation: exif };
+}
+
 export function buildGraph(opts: DefinitionOptions): Graph {
   const vars = opts.vars ?? {};
   const data = opts.data ?? vars.data;
@@ -52,8 +67,8 @@ export function buildGraph(opts: DefinitionOptions): Graph {
       id: datasetStage,
       script: 'stages/prepare.ts',
       description: 'index an ImageNet-layout folder into shards (train + val)',
-      paramsSchema: Type.Object({}, { additionalProperties: true }),
-      params: {},
+      paramsSchema: Type.Object({ maxSide: Type.Union([Type.Integer({ minimum: 16 }), Type.Null()]), exifOrientation: Type.Union([Type.Literal('ignore'), Type.Literal('apply')]) }),
+      params: prepareParams(vars),
       inputs: { images: data },
       outputs: ['dataset.json'],
     });

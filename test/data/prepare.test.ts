@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { prepare } from '../../src/data/prepare.ts';
+import { prepare, resolvePrepareParams } from '../../src/data/prepare.ts';
 import { openShards } from '../../src/data/shards.ts';
 import { decodeIndex, encodeIndex, shardFileName } from '../../src/data/shard-format.ts';
 import { checkImage, hasJpegEnd } from '../../src/data/image-check.ts';
@@ -63,7 +63,7 @@ test('odd files: good ones kept or converted, bad ones reported, shards read bac
     const data = join(dir, 'data');
     const files = await oddFolder(data);
     const out = join(dir, 'out');
-    const { manifest, report } = await prepare({ dataDir: data, outDir: out, samplesPerShard: 4, concurrency: 3 });
+    const { manifest, report } = await prepare({ dataDir: data, outDir: out, samplesPerShard: 4, concurrency: 3, exifOrientation: 'apply' });
 
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'classes.json'), 'utf8')).wnids, ['n00000001', 'n00000002']);
     assert.deepEqual(report.splits.train, { files: 13, kept: 4, converted: 6, skipped: 3, ignored: 1 });
@@ -116,6 +116,10 @@ test('odd files: good ones kept or converted, bad ones reported, shards read bac
   } finally {
     cleanup();
   }
+});
+
+test("EXIF orientation is read as PIL (and so timm) reads it unless asked: the default is 'ignore'", () => {
+  assert.equal(resolvePrepareParams({}).exifOrientation, 'ignore');
 });
 
 test('--max-side re-encodes larger images; exifOrientation ignore drops the tag without rotating', async () => {

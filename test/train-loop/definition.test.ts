@@ -43,6 +43,14 @@ test('--set data=DIR switches to a real ImageNet folder and the unscaled profile
   assert.equal((e.stages.get('train:a1')!.params as { profile: { id: string } }).profile.id, 'embedded');
 });
 
+test("prepare:imagenet reads EXIF-oriented files as PIL/timm do by default; --set exif / max-side switch it", () => {
+  const prep = (vars: Record<string, string>) => buildGraph({ ...base, vars: { data: '/data/imagenet', ...vars } }).stages.get('prepare:imagenet')!.params;
+  assert.deepEqual(prep({}), { maxSide: null, exifOrientation: 'ignore' });
+  assert.deepEqual(prep({ exif: 'apply', 'max-side': '500' }), { maxSide: 500, exifOrientation: 'apply' });
+  assert.throws(() => prep({ exif: 'rotate' }), /--set exif=rotate: expected one of ignore, apply/);
+  assert.throws(() => prep({ 'max-side': '8' }), /--set max-side=8: expected a whole number of pixels >= 16/);
+});
+
 test('bad switches are named', () => {
   assert.throws(() => buildGraph({ ...base, profile: 'huge' }), /unknown profile 'huge'/);
   assert.throws(() => buildGraph({ ...base, vars: { backend: 'gpu' } }), /backend=gpu: expected one of auto, tensorflow, wasm, cpu/);
