@@ -1,4 +1,4 @@
-// npm run bench -- data [--n 400] [--size 224] [--rounds 5] [--images 32]
+// npm run bench -- data [--n 400] [--size 224] [--rounds 5] [--images 32] [--ops-only]
 // Images per second per core for the data paths, on 500x375 quality-90 JPEGs made here
 // with sharp (the reference setup of issue 3):
 //   train-basic  decode + RandomResizedCrop 224 (random bilinear/bicubic) + flip
@@ -8,10 +8,15 @@
 // Each of these four runs with the exact decoder (sharp; the plain row name, as before) and
 // with the fast one (libjpeg-turbo's fast IDCT; the row name + ' fast'), interleaved in the
 // same rounds. Training defaults to 'fast', evaluation to 'exact' (docs/transforms.md).
+//   train-ra js  train-ra (both decoders) with RandAugment's WebAssembly kernels switched off
 //   train-ra x2  train-ra with two images in flight (a loader worker's default)
 //   randaug-only RandAugment alone on ready 224x224 crops (a copy of the crop, then the ops
 //                in its buffer, as trainSample runs them): where train-ra's extra time goes
 //   prepare      src/data/prepare.ts's prepare() over a folder of these JPEGs, if present
+// Then a per-op table of RandAugment (where train-ra's extra time goes, op by op): each op at
+// magnitude 7 on a S x S crop of these pictures, microseconds per call, with the WebAssembly
+// kernels (augment-simd.ts, the default) and with them switched off (the plain JavaScript),
+// interleaved in the same rounds; `--ops-only` prints just that table (a few seconds).
 // One image is in flight at a time (except 'x2'), so the process uses about one core; the rate
 // is also given per CPU-second (user + system of this process, libvips threads included).
 // A table, then one JSON line; a line under the table says whether the machine was quiet.
@@ -22,7 +27,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/util/rng.ts';
 import { trainSample, trainImage, evalSample, trainOptions, evalOptions, RandAugment, decodeFast, fastDecoderStatus } from '../src/data/transforms/index.ts';
-import { fillFromMean } from '../src/data/transforms/randaugment.ts';
+import { applyOp, fillFromMean, INCREASING_OPS, LEVEL_FNS, type OpName } from '../src/data/transforms/randaugment.ts';
+import { augmentKernels, setAugmentKernels } from '../src/data/transforms/augment-simd.ts';
+import type { RgbImage } from '../src/data/transforms/image.ts';
 import type { TrainTransformOptions } from '../src/data/transforms/index.ts';
 import { MachineWatch } from './machine.ts';
 
@@ -32,6 +39,7 @@ const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '400' }, size: { type: 'string', default: '224' },
     images: { type: 'string', default: '32' }, rounds: { type: 'string', default: '5' },
+    'ops-only': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.n), S = Number(values.size), NIMG = Number(values.images), ROUNDS = Number(values.rounds);
@@ -108,7 +116,90 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+
+/** Runs one sample with the kernels off (one image in flight, so nothing else sees the switch). */
+async function withoutKernels<T>(f: () => Promise<T>): Promise<T> {
+  setAugmentKernels(false);
+  try {
+    return await f();
+  } finally {
+    setAugmentKernels(true);
+  }
+}
+
+const GEOMETRIC: ReadonlySet<OpName> = new Set<OpName>(['Rotate', 'ShearX', 'ShearY', 'TranslateXRel', 'TranslateYRel']);
+
+interface OpRow { op: OpName; filter: string; args: number[]; js: number; kernel: number }
+
+/**
+ * Microseconds per call of each op (magnitude 7, the sign and args fixed per op) on `img`,
+ * the kernels on and off in alternation: per round, 20 calls of each op in each mode; the
+ * median over rounds. Writes into one reused buffer, as RandAugment.apply does.
+ */
+function measureOps(img: RgbImage, rounds: number): OpRow[] {
+  const cases = INCREASING_OPS.flatMap((op) => (GEOMETRIC.has(op) ? ['bilinear', 'bicubic'] as const : ['bilinear'] as const).map((filter, k) => {
+    const level = LEVEL_FNS[op];
+    return { op, filter, args: level ? level(7, new Rng(5, k)) : [] };
+  }));
+  const into = new Uint8Array(img.data.length);
+  const CALLS = 20;
+  const time = (c: (typeof cases)[number], kernels: boolean) => {
+    setAugmentKernels(kernels);
+    const t0 = performance.now();
+    for (let i = 0; i < CALLS; i++) applyOp(img, c.op, c.args, c.filter, [124, 116, 104], into);
+    return ((performance.now() - t0) / CALLS) * 1000;
+  };
+  for (const c of cases) { time(c, false); time(c, true); } // warm up both
+  const js = cases.map(() => [] as number[]), kernel = cases.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    cases.forEach((c, i) => {
+      // alternate which mode goes first, so neither always runs on a warmer cache
+      if (r % 2) { kernel[i].push(time(c, true)); js[i].push(time(c, false)); }
+      else { js[i].push(time(c, false)); kernel[i].push(time(c, true)); }
+    });
+  }
+  setAugmentKernels(true);
+  return cases.map((c, i) => ({ op: c.op, filter: c.filter, args: c.args, js: median(js[i]), kernel: median(kernel[i]) }));
+}
+
+/** Expected cost of one applied op: ops equally likely, a geometric one half bilinear, half bicubic. */
+function opMixMean(rows: OpRow[], key: 'js' | 'kernel'): number {
+  const per = new Map<OpName, number[]>();
+  for (const r of rows) per.set(r.op, [...(per.get(r.op) ?? []), r[key]]);
+  let sum = 0;
+  for (const v of per.values()) sum += v.reduce((a, b) => a + b, 0) / v.length;
+  return sum / per.size;
+}
+
+function printOps(rows: OpRow[]): void {
+  const kernels = augmentKernels() ? 'WebAssembly' : 'unavailable here (both columns are JavaScript)';
+  console.log(`RandAugment per op, ${S}x${S} crop, magnitude 7, us per call, median of ${Math.max(ROUNDS, 5)} interleaved rounds; kernels: ${kernels}`);
+  console.log(`${'op'.padEnd(22)} ${'filter'.padEnd(8)} ${pad('JavaScript', 10)} ${pad('kernels', 8)} ${pad('speed-up', 9)}`);
+  for (const r of rows) {
+    console.log(`${r.op.padEnd(22)} ${r.filter.padEnd(8)} ${pad(r.js.toFixed(0), 10)} ${pad(r.kernel.toFixed(0), 8)} ${pad((r.js / r.kernel).toFixed(2), 9)}`);
+  }
+  const mj = opMixMean(rows, 'js'), mk = opMixMean(rows, 'kernel');
+  console.log(`${'mean per applied op'.padEnd(31)} ${pad(mj.toFixed(0), 10)} ${pad(mk.toFixed(0), 8)} ${pad((mj / mk).toFixed(2), 9)}   (rand-m7 n2 p0.5 applies 1 op per image on average)`);
+}
+
+function opsJson(rows: OpRow[]) {
+  return {
+    kernels: !!augmentKernels(),
+    meanPerAppliedOp: { js: +opMixMean(rows, 'js').toFixed(1), kernel: +opMixMean(rows, 'kernel').toFixed(1) },
+    perOp: rows.map((r) => ({ op: r.op, filter: r.filter, args: r.args.map((a) => +a.toFixed(4)), jsUs: +r.js.toFixed(1), kernelUs: +r.kernel.toFixed(1) })),
+  };
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
 const jpegs = await makeJpegs(NIMG);
+const opCrop = await trainImage(jpegs[0], trainOptions({ size: S, randAugment: null, decoder: 'exact' }), new Rng(1, 3, 0, 0));
+if (values['ops-only']) {
+  const ops = measureOps(opCrop, Math.max(ROUNDS, 5));
+  printOps(ops);
+  console.log(watch.describe());
+  console.log(JSON.stringify({ bench: 'data', part: 'ops', size: S, ops: opsJson(ops), machine: watch.state() }));
+  process.exit(0);
+}
 const fastStatus = fastDecoderStatus();
 const basic: TrainTransformOptions = trainOptions({ size: S, randAugment: null, decoder: 'exact' });
 const withRa: TrainTransformOptions = trainOptions({ size: S, randAugment: 'rand-m7-mstd0.5-inc1', decoder: 'exact' });
@@ -125,6 +216,9 @@ const rows = await measureAll([
   { name: 'train-basic fast', decoder: fastName, pil: 'train-basic', one: (j, k) => trainSample(j, basicFast, new Rng(1, 2, 0, k)) },
   { name: 'train-ra', decoder: 'exact', pil: 'train-ra', one: (j, k) => trainSample(j, withRa, new Rng(1, 2, 0, k)) },
   { name: 'train-ra fast', decoder: fastName, pil: 'train-ra', one: (j, k) => trainSample(j, withRaFast, new Rng(1, 2, 0, k)) },
+  // The same with RandAugment's WebAssembly kernels switched off: the A/B of augment-simd.ts.
+  { name: 'train-ra js', decoder: 'exact', pil: 'train-ra', one: (j, k) => withoutKernels(() => trainSample(j, withRa, new Rng(1, 2, 0, k))) },
+  { name: 'train-ra fast js', decoder: fastName, pil: 'train-ra', one: (j, k) => withoutKernels(() => trainSample(j, withRaFast, new Rng(1, 2, 0, k))) },
   { name: 'eval', decoder: 'exact', pil: 'eval', one: (j) => evalSample(j, ev) },
   { name: 'eval fast', decoder: fastName, pil: 'eval', one: (j) => evalSample(j, evFast) },
   { name: 'decode-only', decoder: 'exact', one: (j) => sharp(j).raw().toBuffer() },
@@ -179,7 +273,6 @@ async function prepareRate(images: Uint8Array[]): Promise<{ perSecond: number; p
   }
 }
 
-const pad = (s: string | number, n: number) => String(s).padStart(n);
 console.log(`data paths: ${rows[0].images} images each of 500x375 q90, S=${S}, one image in flight (x2: two), median of ${ROUNDS} interleaved rounds`);
 // img/cpu-s (this process's CPU time, libvips threads included) is the per-core rate;
 // img/s depends on how busy the machine is.
@@ -192,6 +285,8 @@ for (const r of rows) {
 }
 if (typeof prepare === 'string') console.log(`prepare: not measured: ${prepare}`);
 else console.log(`${'prepare'.padEnd(17)} ${'-'.padEnd(7)} ${pad(prepare.perSecond.toFixed(0), 8)} ${pad(prepare.perCpuSecond.toFixed(0), 10)} ${pad('-', 11)} ${pad('-', 12)} ${pad('-', 12)}`);
+const ops = measureOps(opCrop, Math.max(ROUNDS, 5));
+printOps(ops);
 console.log(watch.describe());
 console.log(JSON.stringify({
   bench: 'data', size: S, images: rows[0].images, rounds: ROUNDS, fastDecoder: fastStatus.detail,
@@ -203,5 +298,6 @@ console.log(JSON.stringify({
     }];
   })),
   prepare: typeof prepare === 'string' ? null : { perSecond: +prepare.perSecond.toFixed(1), perCpuSecond: +prepare.perCpuSecond.toFixed(1) },
+  ops: opsJson(ops),
   machine: watch.state(),
 }));

@@ -3,6 +3,7 @@
 // and clipped to 0..255 (blend never rounds). Only the degenerate image differs.
 import { outputBuffer, type RgbImage } from './image.ts';
 import { lutBytes } from './point.ts';
+import { augmentKernels, colorWasm, lumaSumWasm, sharpenWasm } from './augment-simd.ts';
 
 const f32 = Math.fround;
 
@@ -89,6 +90,11 @@ export function color(img: RgbImage, factor: number, into?: Uint8Array): RgbImag
   }
   // factor 0 gives the greyscale image through the same formula (scaled is all zeros)
   const scaled = scaledDiffs(factor);
+  const k = augmentKernels();
+  if (k) {
+    colorWasm(k, d, out, scaled);
+    return { width: img.width, height: img.height, data: out };
+  }
   for (let p = 0; p < d.length; p += 3) {
     const r = d[p], g = d[p + 1], b = d[p + 2];
     const l = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
@@ -103,8 +109,10 @@ export function color(img: RgbImage, factor: number, into?: Uint8Array): RgbImag
 /** Contrast: blend with a flat grey at the rounded mean luma (ImageStat mean, int(m + 0.5)). */
 export function contrast(img: RgbImage, factor: number, into?: Uint8Array): RgbImage {
   const d = img.data;
+  const k = augmentKernels();
   let sum = 0;
-  for (let p = 0; p < d.length; p += 3) sum += luma(d[p], d[p + 1], d[p + 2]);
+  if (k) sum = lumaSumWasm(k, d);
+  else for (let p = 0; p < d.length; p += 3) sum += luma(d[p], d[p + 1], d[p + 2]);
   const mean = Math.trunc(sum / (d.length / 3) + 0.5);
   return blend(mean, img, factor, into);
 }
@@ -160,6 +168,12 @@ export function sharpness(img: RgbImage, factor: number, into?: Uint8Array): Rgb
   const out = outputBuffer(img, into, 'sharpness', false);
   out.set(d);
   if (factor === 1 || w < 3 || h < 3) return { width: w, height: h, data: out };
+  const k = augmentKernels();
+  // The kernel's 16-bit lanes hold every blend value while |factor| <= 100 (|t| < 2^15).
+  if (k && Math.abs(factor) <= 100) {
+    sharpenWasm(k, d, w, h, factor, out);
+    return { width: w, height: h, data: out };
+  }
   const q = smoothQuotients();
   const scaled = scaledDiffs(factor);
   const stride = w * 3;

@@ -7,6 +7,7 @@ import type { RgbImage } from './image.ts';
 import { filledImage, outputBuffer } from './image.ts';
 import { pyRoundDigits } from './pymath.ts';
 import type { ResampleFilter } from './resample.ts';
+import { affineWasm, augmentKernels } from './augment-simd.ts';
 
 export type Rgb = readonly [number, number, number];
 /** (a, b, c, d, e, f): input x = a*x + b*y + c, input y = d*x + e*y + f. */
@@ -19,9 +20,26 @@ export type AffineMatrix = readonly [number, number, number, number, number, num
 export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, fill: Rgb, opts: { general?: boolean; into?: Uint8Array } = {}): RgbImage {
   const { width: w, height: h, data: src } = img;
   // `into`: where to write (not the input's buffer: every output reads other pixels)
+  const [a, b, c, dd, e, f] = m;
+  const k = opts.general ? null : augmentKernels();
+  // The WebAssembly kernel (augment-simd.ts) pays for the bicubic warps (1.3-1.5x); the
+  // bilinear ones and TranslateY (whole-row blends) are as fast in JavaScript (docs/transforms.md).
+  if (k && w >= 4 && h >= 4 && filter === 'bicubic' && !(a === 1 && b === 0 && c === 0 && dd === 0)) {
+    // It writes every pixel (fill colour included): no fill first. The pixels whose taps
+    // cross an edge come back here for the reference sampler (Pillow's edge rules).
+    const d = opts.into ? outputBuffer(img, opts.into, 'affine', false) : new Uint8Array(w * h * 3);
+    const todo = affineWasm(k, src, w, h, m, true, fill, d);
+    const stride = w * 3;
+    for (let i = 0; i < todo.length; i++) {
+      const o = todo[i];
+      const y = Math.floor(o / stride), x = (o - y * stride) / 3;
+      const xc = x + 0.5, yc = y + 0.5;
+      bicubicAt(src, w, h, a * xc + b * yc + c, dd * xc + e * yc + f, d, o);
+    }
+    return { width: w, height: h, data: d };
+  }
   const out = filledImage(w, h, fill, opts.into && outputBuffer(img, opts.into, 'affine', false));
   const d = out.data;
-  const [a, b, c, dd, e, f] = m;
   if (!opts.general) {
     // Each fast path evaluates the same floating-point expressions as the general loop
     // (same operands, same order), so it gives the same bytes; it only drops work whose

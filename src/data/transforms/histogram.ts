@@ -3,8 +3,15 @@
 // exactly rather than to within a level.
 import type { RgbImage } from './image.ts';
 import { applyLut } from './point.ts';
+import { augmentKernels, histWasm } from './augment-simd.ts';
 
 function channelHistograms(img: RgbImage): [Int32Array, Int32Array, Int32Array] {
+  const k = augmentKernels();
+  return k ? histWasm(k, img.data) : channelHistogramsJs(img);
+}
+
+/** The histograms in JavaScript (the reference the kernel is tested against). */
+export function channelHistogramsJs(img: RgbImage): [Int32Array, Int32Array, Int32Array] {
   const h: [Int32Array, Int32Array, Int32Array] = [new Int32Array(256), new Int32Array(256), new Int32Array(256)];
   const [h0, h1, h2] = h;
   const d = img.data;

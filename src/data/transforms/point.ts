@@ -2,6 +2,7 @@
 // ImageOps): a table is built once per call and applied to every byte, which is both
 // what Pillow does and the fastest way to do it on a raw buffer.
 import { outputBuffer, type RgbImage } from './image.ts';
+import { augmentKernels, lutWasm } from './augment-simd.ts';
 
 /**
  * Applies one table to all three channels, or one table per channel. Returns a new image,
@@ -23,6 +24,14 @@ export function applyLut(img: RgbImage, lut: Uint8Array | readonly [Uint8Array, 
  * byte in a word is fixed: word k of a 12-byte group starts at channel k.
  */
 export function lutBytes(src: Uint8Array, out: Uint8Array, t0: Uint8Array, t1: Uint8Array, t2: Uint8Array): void {
+  // the WebAssembly byte loop where available (augment-simd.ts; same bytes)
+  const k = augmentKernels();
+  if (k) lutWasm(k, src, out, t0, t1, t2);
+  else lutBytesJs(src, out, t0, t1, t2);
+}
+
+/** lutBytes in JavaScript (the reference the kernel is tested against). */
+export function lutBytesJs(src: Uint8Array, out: Uint8Array, t0: Uint8Array, t1: Uint8Array, t2: Uint8Array): void {
   const n = src.length;
   let p = 0;
   if (src.byteOffset % 4 === 0 && out.byteOffset % 4 === 0 && LITTLE_ENDIAN) {

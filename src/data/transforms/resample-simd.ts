@@ -5,98 +5,18 @@
 // so the output is bit-identical; tests compare the two on many shapes. This is where a
 // training sample's time went (about half of it in plain JavaScript), hence the effort.
 //
-// The module is small enough to assemble here from opcodes, which keeps the project free
+// The module is assembled here from opcodes (wasm-asm.ts), which keeps the project free
 // of a WebAssembly toolchain. Every function reads and writes only inside the caller's
 // layout; loads (and the vertical pass's stores) may run up to 15 bytes past a row, so
 // buffers carry padding.
 
-// ---------------------------------------------------------------- a tiny assembler
+import { Arena, I32, V128, OP, V, get, set, i32, simd, mem, add, mul, loadI32, forLoop, loopOn, moduleBytes, instantiate, type Code } from './wasm-asm.ts';
 
-const I32 = 0x7f, V128 = 0x7b;
-const OP = {
-  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, get: 0x20, set: 0x21, tee: 0x22,
-  load: 0x28, const: 0x41, ltS: 0x48, geS: 0x4e, add: 0x6a, sub: 0x6b, mul: 0x6c,
-} as const;
-/** SIMD opcodes (after the 0xfd prefix). */
-const V = {
-  load: 0, store: 11, splat32: 17, store8Lane: 88, store16Lane: 89, store32Lane: 90, load32Zero: 92, narrow16to8u: 102,
-  narrow32to16u: 134, extLow8u: 137, extHigh8u: 138, extLow16u: 169, extHigh16u: 170,
-  shrS32: 172, add32: 174, mul32: 181,
-} as const;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-type Code = number[];
-const get = (i: number): Code => [OP.get, ...uleb(i)];
-const set = (i: number): Code => [OP.set, ...uleb(i)];
-const i32 = (c: number): Code => [OP.const, ...sleb(c)];
-const simd = (op: number, ...imm: number[]): Code => [0xfd, ...uleb(op), ...imm];
-const mem = (align: number): number[] => [align, 0]; // alignment hint (log2), offset 0
-const add = (...terms: Code[]): Code => [...terms[0], ...terms.slice(1).flatMap((t) => [...t, OP.add])];
-const mul = (a: Code, b: Code): Code => [...a, ...b, OP.mul];
-const loadI32 = (addr: Code): Code => [...addr, OP.load, ...mem(2)];
-
-/** for (counter = 0; counter < limit; counter += step) body; the counter is left at the first value >= limit */
-function forLoop(counter: number, limit: Code, body: Code, step = 1): Code {
-  return [...i32(0), ...set(counter), ...loopOn(counter, limit, body, step)];
-}
-
-/** for (; counter < limit; counter += step) body: carries on from the counter's value */
-function loopOn(counter: number, limit: Code, body: Code, step = 1): Code {
-  return [
-    OP.block, 0x40, OP.loop, 0x40,
-    ...get(counter), ...limit, OP.geS, OP.brIf, 1,
-    ...body,
-    ...get(counter), ...i32(step), OP.add, ...set(counter),
-    OP.br, 0, OP.end, OP.end,
-  ];
-}
+export { Arena };
 
 /** Pillow's PRECISION_BITS and the rounding offset the accumulators start from. */
 const SHIFT = 22;
 const HALF = 1 << (SHIFT - 1);
-
-/** A function body: its extra locals as (count, type) runs, then the code. */
-function func(locals: [number, number][], body: Code): Code {
-  const decl = [...uleb(locals.length), ...locals.flatMap(([n, t]) => [...uleb(n), t])];
-  const code = [...decl, ...body, OP.end];
-  return [...uleb(code.length), ...code];
-}
-
-function section(id: number, content: Code): Code {
-  return [id, ...uleb(content.length), ...content];
-}
-
-function vec(items: Code[]): Code {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function name(s: string): Code {
-  const b = [...new TextEncoder().encode(s)];
-  return [...uleb(b.length), ...b];
-}
 
 // ---------------------------------------------------------------- the kernels
 
@@ -108,7 +28,7 @@ function name(s: string): Code {
 // chains; the last rows that do not fill a group go one at a time.
 const ROWS_PER_GROUP = 4;
 
-function hpass(): Code {
+function hpass(): { locals: [number, number][]; body: Code } {
   const [src, srcStride, rows, outW, bounds, weights, kBytes, dst] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [r, x, t, count, p, wp, srow, drow, outBytes] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
   const w = 17;
@@ -145,18 +65,18 @@ function hpass(): Code {
     ...add(get(dst), mul(get(r), get(outBytes))), ...set(drow),
   ];
   const G = ROWS_PER_GROUP;
-  return func([[9, I32], [1 + G, V128]], [
+  return { locals: [[9, I32], [1 + G, V128]], body: [
     ...mul(get(outW), i32(3)), ...set(outBytes),
     // whole groups while r + G <= rows, i.e. r < rows - (G - 1)
     ...forLoop(r, [...get(rows), ...i32(G - 1), OP.sub], [...rowStart, ...forLoop(x, get(outW), pixels(G))], G),
     ...loopOn(r, get(rows), [...rowStart, ...forLoop(x, get(outW), pixels(1))]),
-  ]);
+  ] };
 }
 
 // vpass(mid, midStride, outH, rowBytes, bounds, weights, ksizeBytes, dst)
 // For each output row: sum count rows of `mid` starting at row bounds[2y], sixteen
 // bytes at a time across the row.
-function vpass(): Code {
+function vpass(): { locals: [number, number][]; body: Code } {
   const [mid, midStride, outH, rowBytes, bounds, weights, kBytes, dst] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [y, x, t, count, p, wp, base, drow] = [8, 9, 10, 11, 12, 13, 14, 15];
   const [w, a0, a1, a2, a3, v, lo, hi] = [16, 17, 18, 19, 20, 21, 22, 23];
@@ -192,24 +112,7 @@ function vpass(): Code {
     ...add(get(dst), mul(get(y), get(rowBytes))), ...set(drow),
     ...forLoop(x, get(rowBytes), perChunk, 16),
   ];
-  return func([[8, I32], [8, V128]], forLoop(y, get(outH), perRow));
-}
-
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const sig = [0x60, ...uleb(8), ...Array(8).fill(I32), 0]; // (i32 x 8) -> ()
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([sig])),
-    ...section(3, vec([[0], [0]])),
-    ...section(5, vec([[0x00, ...uleb(16)]])), // memory: 16 pages to start, grown on demand
-    ...section(7, vec([
-      [...name('mem'), 0x02, 0],
-      [...name('hpass'), 0x00, 0],
-      [...name('vpass'), 0x00, 1],
-    ])),
-    ...section(10, vec([hpass(), vpass()])),
-  ];
-  return new Uint8Array(bytes);
+  return { locals: [[8, I32], [8, V128]], body: forLoop(y, get(outH), perRow) };
 }
 
 // ---------------------------------------------------------------- the JS side
@@ -222,43 +125,16 @@ export interface SimdKernels {
 
 let kernels: SimdKernels | null | undefined;
 
+const I32x8 = [I32, I32, I32, I32, I32, I32, I32, I32];
+
 /** The kernels, or null where WebAssembly SIMD is unavailable (then the scalar code runs). */
 export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
-  kernels = null;
-  try {
-    // RSB_NO_SIMD=1 forces the scalar path (for comparisons and debugging).
-    if ((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RSB_NO_SIMD === '1') return kernels;
-    const bytes = moduleBytes();
-    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return kernels;
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const e = inst.exports as unknown as SimdKernels & { mem: WebAssembly.Memory };
-    kernels = { memory: e.mem, hpass: e.hpass, vpass: e.vpass };
-  } catch {
-    kernels = null;
-  }
+  // RSB_NO_SIMD=1 forces the scalar path (for comparisons and debugging).
+  const e = instantiate(moduleBytes([
+    { name: 'hpass', params: I32x8, results: [], ...hpass() },
+    { name: 'vpass', params: I32x8, results: [], ...vpass() },
+  ])) as unknown as (SimdKernels & { mem: WebAssembly.Memory }) | null;
+  kernels = e && { memory: e.mem, hpass: e.hpass, vpass: e.vpass };
   return kernels;
-}
-
-/** Bump allocator over the module's memory for one call; grows the memory as needed. */
-export class Arena {
-  private top = 0;
-  constructor(private readonly k: SimdKernels) {}
-
-  /** Reserves `bytes` (+16 bytes of slack for over-wide loads and stores), 16-aligned. */
-  alloc(bytes: number): number {
-    const at = this.top;
-    this.top = (at + bytes + 16 + 15) & ~15;
-    const need = this.top - this.k.memory.buffer.byteLength;
-    if (need > 0) this.k.memory.grow(Math.ceil(need / 65536));
-    return at;
-  }
-
-  bytes(at: number, length: number): Uint8Array {
-    return new Uint8Array(this.k.memory.buffer, at, length);
-  }
-
-  ints(at: number, length: number): Int32Array {
-    return new Int32Array(this.k.memory.buffer, at, length);
-  }
 }

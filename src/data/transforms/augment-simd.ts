@@ -1,0 +1,490 @@
+// RandAugment's per-image kernels in WebAssembly (assembled by wasm-asm.ts), each doing
+// exactly the arithmetic of the JavaScript it stands in for, so the bytes are identical
+// (tests compare them on many random images, sizes and magnitudes):
+//   lut      one 256-entry table per channel (Invert, Posterize, Solarize, SolarizeAdd,
+//            AutoContrast, Equalize, Brightness, Contrast): a byte loop without the
+//            typed-array checks V8 keeps in the JavaScript one
+//   hist     the three channel histograms (AutoContrast, Equalize)
+//   lumaSum  the sum of Pillow's L over the image (Contrast's mean)
+//   color    Color's fused greyscale blend, float32 like Pillow's blend
+//   sharpen  Sharpness: SMOOTH and the blend, 16 bytes at a time (integer sums in
+//            16-bit lanes, the blend in float32 lanes, which round as Math.fround does)
+//   affine   the affine warp (Rotate, Shear, Translate), one pixel per step with R, G, B
+//            in float64 lanes: float64 arithmetic rounds as JavaScript's does, and the
+//            cubic's sums of whole bytes are exact in int32 lanes. Pixels whose taps
+//            cross an edge are listed for the JavaScript samplers (Pillow's edge rules).
+// Why: with the fast decoder, RandAugment became the largest cost of a training sample.
+// Each call copies the image into the module's memory and the result out (~20 us for a
+// 224x224 picture), small against the ops.
+import {
+  Arena, FC, F32, F64, I32, Locals, OP, V, add, f64, fc, forLoop, get, i32, ifElse, instantiate, loopOn, mem, moduleBytes,
+  set, shuffle, simd, tee, type Code, type WasmFunction,
+} from './wasm-asm.ts';
+
+// ---------------------------------------------------------------- lookup tables and sums
+
+/** lut(src, dst, n, tables): dst[p] = tables[256 * (p % 3) + src[p]]; n a multiple of 3; dst may be src */
+function lutKernel(): WasmFunction {
+  const [src, dst, n, tab] = [0, 1, 2, 3];
+  const L = new Locals(4);
+  const s = L.i32(), d = L.i32(), end = L.i32();
+  const byte = (k: number): Code => [
+    ...get(d), ...get(tab), ...get(s), OP.load8u, ...mem(0, k), OP.add, OP.load8u, ...mem(0, (k % 3) * 256), OP.store8, ...mem(0, k),
+  ];
+  const advance = (step: number): Code => [...get(d), ...i32(step), OP.add, ...set(d)];
+  return {
+    name: 'lut', params: [I32, I32, I32, I32], results: [], locals: L.decl(),
+    body: [
+      ...get(src), ...set(s), ...get(dst), ...set(d),
+      // four pixels (12 bytes) per step while they fit, then one pixel at a time
+      ...add(get(src), get(n), i32(-11)), ...set(end),
+      ...loopOn(s, get(end), [...Array.from({ length: 12 }, (_, k) => byte(k)).flat(), ...advance(12)], 12),
+      ...add(get(src), get(n)), ...set(end),
+      ...loopOn(s, get(end), [...byte(0), ...byte(1), ...byte(2), ...advance(3)], 3),
+    ],
+  };
+}
+
+/** hist(src, n, hists): hists (3 x 256 int32, zeroed by the caller) += each channel's counts */
+function histKernel(): WasmFunction {
+  const [src, n, hists] = [0, 1, 2];
+  const L = new Locals(3);
+  const s = L.i32(), end = L.i32(), a = L.i32();
+  const byte = (k: number): Code => [
+    ...get(s), OP.load8u, ...mem(0, k), ...i32(2), OP.shl, ...get(hists), OP.add, ...tee(a),
+    ...get(a), OP.load, ...mem(2, (k % 3) * 1024), ...i32(1), OP.add, OP.store, ...mem(2, (k % 3) * 1024),
+  ];
+  return {
+    name: 'hist', params: [I32, I32, I32], results: [], locals: L.decl(),
+    body: [
+      ...get(src), ...set(s),
+      ...add(get(src), get(n), i32(-11)), ...set(end),
+      ...loopOn(s, get(end), Array.from({ length: 12 }, (_, k) => byte(k)).flat(), 12),
+      ...add(get(src), get(n)), ...set(end),
+      ...loopOn(s, get(end), [...byte(0), ...byte(1), ...byte(2)], 3),
+    ],
+  };
+}
+
+/** Pillow's L of the pixel at local `s`: (19595 R + 38470 G + 7471 B + 0x8000) >> 16 */
+const luma = (s: number): Code => [
+  ...get(s), OP.load8u, ...mem(0, 0), ...i32(19595), OP.mul,
+  ...get(s), OP.load8u, ...mem(0, 1), ...i32(38470), OP.mul, OP.add,
+  ...get(s), OP.load8u, ...mem(0, 2), ...i32(7471), OP.mul, OP.add,
+  ...i32(0x8000), OP.add, ...i32(16), OP.shrU,
+];
+
+/** lumaSum(src, n) -> sum of L over n / 3 pixels, as int32 (the caller keeps n / 3 <= 2^23) */
+function lumaSumKernel(): WasmFunction {
+  const [src, n] = [0, 1];
+  const L = new Locals(2);
+  const s = L.i32(), end = L.i32(), acc = L.i32();
+  return {
+    name: 'lumaSum', params: [I32, I32], results: [I32], locals: L.decl(),
+    body: [
+      ...get(src), ...set(s), ...add(get(src), get(n)), ...set(end),
+      ...loopOn(s, get(end), [...get(acc), ...luma(s), OP.add, ...set(acc)], 3),
+      ...get(acc),
+    ],
+  };
+}
+
+/** clamp(i32 on the stack, 0, 255) using the scratch local t */
+const clampByte = (t: number): Code => [
+  ...tee(t), ...i32(0), ...get(t), ...i32(0), OP.gtS, OP.select, ...tee(t),
+  ...i32(255), ...get(t), ...i32(255), OP.ltS, OP.select,
+];
+
+/**
+ * color(src, dst, n, scaled): per pixel l = L; each channel v becomes
+ * trunc(clamp(f32(l + scaled[v - l + 255]))), scaled being f32(factor * diff); dst may be src.
+ */
+function colorKernel(): WasmFunction {
+  const [src, dst, n, scaled] = [0, 1, 2, 3];
+  const L = new Locals(4);
+  const s = L.i32(), d = L.i32(), end = L.i32(), l = L.i32(), t = L.i32();
+  const channel = (k: number): Code => [
+    ...get(d),
+    ...get(l), OP.f32ConvertI32S,
+    ...get(s), OP.load8u, ...mem(0, k), ...get(l), OP.sub, ...i32(255), OP.add, ...i32(2), OP.shl, ...get(scaled), OP.add, OP.f32Load, ...mem(2),
+    OP.f32Add, ...fc(FC.i32TruncSatF32S), ...clampByte(t),
+    OP.store8, ...mem(0, k),
+  ];
+  return {
+    name: 'color', params: [I32, I32, I32, I32], results: [], locals: L.decl(),
+    body: [
+      ...get(src), ...set(s), ...get(dst), ...set(d), ...add(get(src), get(n)), ...set(end),
+      ...loopOn(s, get(end), [
+        ...luma(s), ...set(l),
+        ...channel(0), ...channel(1), ...channel(2),
+        ...get(d), ...i32(3), OP.add, ...set(d),
+      ], 3),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- Sharpness
+
+/**
+ * sharpen(src, dst, w, h, factor): Pillow's SMOOTH then blend(smooth, img, factor), for the
+ * interior bytes; the border (first and last row, first and last pixel of each row) is
+ * copied. Needs w, h >= 3 and 32 bytes of padding after both images. SMOOTH's byte is
+ * floor((2n + 13) / 26) = floor((n + 6) / 13) for the integer 3x3 sum n (see enhance.ts),
+ * computed as ((n + 6) * 5042) >> 16, exact for n <= 13 * 255 (a test checks every n).
+ */
+function sharpenKernel(): WasmFunction {
+  const [src, dst, w, h, factor] = [0, 1, 2, 3, 4];
+  const L = new Locals(5);
+  const stride = L.i32(), y = L.i32(), x = L.i32(), row = L.i32(), c = L.i32(), end = L.i32(), last = L.i32();
+  const fa = L.v128(), center = L.v128(), lo = L.v128(), hi = L.v128(), q = L.v128(), s32 = L.v128();
+  const r = [L.v128(), L.v128(), L.v128(), L.v128()];
+  // one group of four bytes: q = SMOOTH, then f32(q + f32(factor * (s - q))), truncated
+  const group = (k: number): Code => {
+    const from = k < 2 ? lo : hi;
+    const ext = k % 2 ? V.extHigh16u : V.extLow16u;
+    const centre8 = k < 2 ? V.extLow8u : V.extHigh8u;
+    return [
+      ...get(from), ...simd(ext), ...i32(6), ...simd(V.splat32), ...simd(V.add32),
+      ...i32(5042), ...simd(V.splat32), ...simd(V.mul32), ...i32(16), ...simd(V.shrU32), ...set(q),
+      ...get(center), ...simd(centre8), ...simd(ext), ...set(s32),
+      ...get(q), ...simd(V.f32ConvertS),
+      ...get(fa), ...get(s32), ...get(q), ...simd(V.sub32), ...simd(V.f32ConvertS), ...simd(V.f32Mul),
+      ...simd(V.f32Add), ...simd(V.truncSatF32S), ...set(r[k]),
+    ];
+  };
+  const copy = (to: Code, from: Code, len: Code): Code => [...to, ...from, ...len, ...fc(FC.memoryCopy, 0, 0)];
+  return {
+    name: 'sharpen', params: [I32, I32, I32, I32, F32], results: [], locals: L.decl(),
+    body: [
+      ...get(factor), ...simd(V.f32Splat), ...set(fa),
+      ...get(w), ...i32(3), OP.mul, ...set(stride),
+      // the first row first: the interior's overhanging stores below land after it
+      ...copy(get(dst), get(src), get(stride)),
+      ...get(h), ...i32(1), OP.sub, ...set(last),
+      ...i32(1), ...set(y),
+      ...loopOn(y, get(last), [
+        ...get(y), ...get(stride), OP.mul, ...set(row),
+        ...get(stride), ...i32(3), OP.sub, ...set(end),
+        ...i32(3), ...set(x),
+        ...loopOn(x, get(end), [
+          ...add(get(src), get(row), get(x)), ...set(c),
+          ...get(c), ...simd(V.load, ...mem(0)), ...set(center),
+          ...rowSums(c, stride, center, lo, V.extLow8u),
+          ...rowSums(c, stride, center, hi, V.extHigh8u),
+          ...group(0), ...group(1), ...group(2), ...group(3),
+          ...add(get(dst), get(row), get(x)),
+          ...get(r[0]), ...get(r[1]), ...simd(V.narrow32to16u),
+          ...get(r[2]), ...get(r[3]), ...simd(V.narrow32to16u),
+          ...simd(V.narrow16to8u), ...simd(V.store, ...mem(0)),
+        ], 16),
+      ]),
+      // the last row, then each row's first and last pixel (the 16-byte stores overhang them)
+      ...copy(add(get(dst), [...get(last), ...get(stride), OP.mul]), add(get(src), [...get(last), ...get(stride), OP.mul]), get(stride)),
+      ...i32(1), ...set(y),
+      ...loopOn(y, get(last), [
+        ...get(y), ...get(stride), OP.mul, ...set(row),
+        ...copy(add(get(dst), get(row)), add(get(src), get(row)), i32(3)),
+        ...copy(add(get(dst), get(row), get(stride), i32(-3)), add(get(src), get(row), get(stride), i32(-3)), i32(3)),
+      ]),
+    ],
+  };
+}
+
+/** lo/hi = the 16-bit 3x3 sums (centre weight 5) of the 8 bytes at c (low or high half) */
+function rowSums(c: number, stride: number, center: number, into: number, ext: number): Code {
+  const neighbour = (rowOff: Code, dx: number): Code => [
+    ...get(c), ...rowOff, OP.add, ...(dx ? [...i32(dx), OP.add] : []), ...simd(V.load, ...mem(0)), ...simd(ext), ...simd(V.add16),
+  ];
+  const up: Code = [...i32(0), ...get(stride), OP.sub];
+  const none: Code = i32(0);
+  const down: Code = get(stride);
+  return [
+    ...get(center), ...simd(ext), ...i32(2), ...simd(V.shl16), // 4 * centre (the 5th is in the 3x3 sum)
+    ...neighbour(up, -3), ...neighbour(up, 0), ...neighbour(up, 3),
+    ...neighbour(none, -3), ...neighbour(none, 0), ...neighbour(none, 3),
+    ...neighbour(down, -3), ...neighbour(down, 0), ...neighbour(down, 3),
+    ...set(into),
+  ];
+}
+
+// ---------------------------------------------------------------- the affine warp
+
+// lane k of an int32x4 takes byte b_k of the first vector (16: a byte of the zero vector)
+const Z = 16;
+/** i8x16.shuffle indices spreading the pixel at byte offset 3i into int32 lanes R, G, B, 0 */
+const tapLanes = (i: number): number[] => [3 * i, Z, Z, Z, 3 * i + 1, Z, Z, Z, 3 * i + 2, Z, Z, Z, Z, Z, Z, Z];
+/** lanes 2, 3 moved to 0, 1 (for the second float64x2 conversion) */
+const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/**
+ * affine(src, w, h, dst, todo, fill, cubic, a, b, c, d, e, f) -> count.
+ * Every output pixel (x, y) of the w x h image: input position xin = a*xc + b*yc + c,
+ * yin = d*xc + e*yc + f at the pixel centre; outside the image it gets the fill colour
+ * (R | G << 8 | B << 16); where the filter's taps are all inside, the interpolated value
+ * (the same float64 expressions as geometric.ts, in the same order); elsewhere its byte
+ * offset is appended to `todo` for the JavaScript samplers, and the count is returned.
+ * Needs w, h >= 4 and 16 bytes of padding after the source.
+ */
+function affineKernel(): WasmFunction {
+  const [src, w, h, dst, todo, fill, cubic, ma, mb, mc, md, me, mf] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const L = new Locals(13);
+  const stride = L.i32(), x = L.i32(), y = L.i32(), o = L.i32(), cnt = L.i32(), ix = L.i32(), iy = L.i32(), base = L.i32();
+  const wf = L.f64(), hf = L.f64(), xc = L.f64(), byc = L.f64(), eyc = L.f64(), xin = L.f64(), yin = L.f64();
+  const xx = L.f64(), yy = L.f64(), dx = L.f64(), dy = L.f64();
+  const zero = L.v128(), vx = L.v128(), vy = L.v128(), ld = L.v128();
+  const t = [L.v128(), L.v128(), L.v128(), L.v128()];
+  const P = [L.v128(), L.v128(), L.v128(), L.v128()];
+  // per row of the 4x4 block: the horizontal result, (R, G) and (B, 0) as float64x2
+  const rg = [L.v128(), L.v128(), L.v128(), L.v128()];
+  const bx = [L.v128(), L.v128(), L.v128(), L.v128()];
+  const f1 = L.v128(), f2 = L.v128();
+
+  const cvtLow = (v: Code): Code => [...v, ...simd(V.f64ConvertLowS)];
+  const cvtHigh = (v: Code): Code => [...v, ...v, ...shuffle(HIGH), ...simd(V.f64ConvertLowS)];
+  const fadd = simd(V.f64Add), fsub = simd(V.f64Sub), fmul = simd(V.f64Mul);
+  // p1 + d * (p2 + d * (p3 + d * p4)) on float64x2 operands (Code each), d a local holding d in both lanes
+  const horner = (p1: Code, p2: Code, p3: Code, p4: Code, d: number): Code => [
+    ...p1, ...get(d), ...p2, ...get(d), ...p3, ...get(d), ...p4, ...fmul, ...fadd, ...fmul, ...fadd, ...fmul, ...fadd,
+  ];
+  // taps t0..t3 (int32 R, G, B, 0) -> the cubic's integer coefficients P (exact in int32)
+  const intCoefficients: Code = [
+    ...get(t[1]), ...set(P[0]),
+    ...get(t[2]), ...get(t[0]), ...simd(V.sub32), ...set(P[1]),
+    ...get(t[0]), ...get(t[1]), ...simd(V.sub32), ...i32(1), ...simd(V.shl32), ...get(t[2]), ...simd(V.add32), ...get(t[3]), ...simd(V.sub32), ...set(P[2]),
+    ...get(t[1]), ...get(t[0]), ...simd(V.sub32), ...get(t[2]), ...simd(V.sub32), ...get(t[3]), ...simd(V.add32), ...set(P[3]),
+  ];
+  // cubic over integer taps: (R, G) into `lo`, (B, 0) into `hi`
+  const intCubic = (d: number, lo: number, hi: number): Code => [
+    ...intCoefficients,
+    ...horner(cvtLow(get(P[0])), cvtLow(get(P[1])), cvtLow(get(P[2])), cvtLow(get(P[3])), d), ...set(lo),
+    ...horner(cvtHigh(get(P[0])), cvtHigh(get(P[1])), cvtHigh(get(P[2])), cvtHigh(get(P[3])), d), ...set(hi),
+  ];
+  // cubic over float64x2 values v[0..3]: p2 = v3 - v1, p3 = 2(v1 - v2) + v3 - v4, p4 = v2 - v1 - v3 + v4
+  // (geometric.ts's -v1 + v3 and -v1 + v2 are the same IEEE operations)
+  const floatCubic = (v: number[], d: number): Code => {
+    const [v1, v2, v3, v4] = v.map((k) => get(k));
+    return horner(
+      v2,
+      [...v3, ...v1, ...fsub],
+      [...v1, ...v2, ...fsub, ...v1, ...v2, ...fsub, ...fadd, ...v3, ...fadd, ...v4, ...fsub],
+      [...v2, ...v1, ...fsub, ...v3, ...fsub, ...v4, ...fadd],
+      d,
+    );
+  };
+  // store (R, G) and (B, _) float64x2 locals as three bytes at o: truncate, clamp to 0..255
+  const storePixel = (lo: number, hi: number): Code => [
+    ...get(o),
+    ...get(lo), ...simd(V.truncSatF64SZero), ...get(hi), ...simd(V.truncSatF64SZero),
+    ...shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]), ...tee(ld),
+    ...get(ld), ...simd(V.narrow32to16u), ...tee(ld), ...get(ld), ...simd(V.narrow16to8u), ...set(ld),
+    ...get(ld), ...simd(V.store16Lane, 0, 0, 0),
+    ...get(o), ...get(ld), ...simd(V.store8Lane, 0, 2, 2),
+  ];
+  const taps = (from: number): Code => [0, 1, 2, 3].flatMap((i) => [...get(from), ...get(zero), ...shuffle(tapLanes(i)), ...set(t[i])]);
+  const pixelAddr = (row: Code, col: Code): Code => [...row, ...get(w), OP.mul, ...col, OP.add, ...i32(3), OP.mul, ...get(src), OP.add];
+  const toDo: Code = [
+    ...get(todo), ...get(cnt), ...i32(2), OP.shl, OP.add, ...get(o), ...get(dst), OP.sub, OP.store, ...mem(2),
+    ...get(cnt), ...i32(1), OP.add, ...set(cnt),
+  ];
+  // 1 <= v <= limit - 3 (the four taps v-1 .. v+2 inside), as one unsigned compare
+  const inner4 = (v: number, limit: number): Code => [...get(v), ...i32(1), OP.sub, ...get(limit), ...i32(3), OP.sub, OP.ltU];
+  const inner2 = (v: number, limit: number): Code => [...get(v), ...get(limit), ...i32(1), OP.sub, OP.ltU];
+
+  const copyPixel: Code = [
+    ...pixelAddr(get(iy), get(ix)), ...set(base),
+    ...get(o), ...get(base), OP.load8u, ...mem(0, 0), OP.store8, ...mem(0, 0),
+    ...get(o), ...get(base), OP.load8u, ...mem(0, 1), OP.store8, ...mem(0, 1),
+    ...get(o), ...get(base), OP.load8u, ...mem(0, 2), OP.store8, ...mem(0, 2),
+  ];
+  // dy = 0: one row, horizontal cubic over x-1 .. x+2
+  const hCubic: Code = [
+    ...pixelAddr(get(iy), [...get(ix), ...i32(1), OP.sub]), ...simd(V.load, ...mem(0)), ...set(ld),
+    ...taps(ld), ...intCubic(vx, f1, f2), ...storePixel(f1, f2),
+  ];
+  // dx = 0: one column, vertical cubic over rows y-1 .. y+2
+  const vCubic: Code = [
+    ...pixelAddr([...get(iy), ...i32(1), OP.sub], get(ix)), ...set(base),
+    ...[0, 1, 2, 3].flatMap((k) => [
+      ...get(base), ...(k ? [...get(stride), ...i32(k), OP.mul, OP.add] : []), ...simd(V.load32Zero, ...mem(0)),
+      ...get(zero), ...shuffle(tapLanes(0)), ...set(t[k]),
+    ]),
+    ...intCubic(vy, f1, f2), ...storePixel(f1, f2),
+  ];
+  const fullCubic: Code = [
+    ...pixelAddr([...get(iy), ...i32(1), OP.sub], [...get(ix), ...i32(1), OP.sub]), ...set(base),
+    ...[0, 1, 2, 3].flatMap((k) => [
+      ...get(base), ...(k ? [...get(stride), ...i32(k), OP.mul, OP.add] : []), ...simd(V.load, ...mem(0)), ...set(ld),
+      ...taps(ld), ...intCubic(vx, rg[k], bx[k]),
+    ]),
+    ...floatCubic(rg, vy), ...set(f1),
+    ...floatCubic(bx, vy), ...set(f2),
+    ...storePixel(f1, f2),
+  ];
+  // bilinear: v1 = a0 + (a1 - a0) dx, v2 = b0 + (b1 - b0) dx, v1 + (v2 - v1) dy
+  const lerpRow = (rowAddr: Code, into: number, half: (v: Code) => Code): Code => [
+    ...rowAddr, ...simd(V.load64Zero, ...mem(0)), ...set(ld),
+    ...get(ld), ...get(zero), ...shuffle(tapLanes(0)), ...set(t[0]),
+    ...get(ld), ...get(zero), ...shuffle(tapLanes(1)), ...get(t[0]), ...simd(V.sub32), ...set(t[1]),
+    ...half(get(t[0])), ...half(get(t[1])), ...get(vx), ...fmul, ...fadd, ...set(into),
+  ];
+  const bilinear: Code = [
+    ...pixelAddr(get(iy), get(ix)), ...set(base),
+    ...lerpRow(get(base), rg[0], cvtLow), ...lerpRow(get(base), bx[0], cvtHigh),
+    ...lerpRow(add(get(base), get(stride)), rg[1], cvtLow), ...lerpRow(add(get(base), get(stride)), bx[1], cvtHigh),
+    ...get(rg[0]), ...get(rg[1]), ...get(rg[0]), ...fsub, ...get(vy), ...fmul, ...fadd, ...set(f1),
+    ...get(bx[0]), ...get(bx[1]), ...get(bx[0]), ...fsub, ...get(vy), ...fmul, ...fadd, ...set(f2),
+    ...storePixel(f1, f2),
+  ];
+
+  const pixel: Code = [
+    ...get(xc), ...get(ma), OP.f64Mul, ...get(byc), OP.f64Add, ...get(mc), OP.f64Add, ...set(xin),
+    ...get(xc), ...get(md), OP.f64Mul, ...get(eyc), OP.f64Add, ...get(mf), OP.f64Add, ...set(yin),
+    ...ifElse(
+      [
+        ...get(xin), ...f64(0), OP.f64Lt, ...get(xin), ...get(wf), OP.f64Ge, OP.or,
+        ...get(yin), ...f64(0), OP.f64Lt, OP.or, ...get(yin), ...get(hf), OP.f64Ge, OP.or,
+      ],
+      [...get(o), ...get(fill), OP.store16, ...mem(0, 0), ...get(o), ...get(fill), ...i32(16), OP.shrU, OP.store8, ...mem(0, 2)],
+      [
+        ...get(xin), ...f64(0.5), OP.f64Sub, ...tee(xx), OP.f64Floor, ...tee(dx), OP.i32TruncF64S, ...set(ix),
+        ...get(xx), ...get(dx), OP.f64Sub, ...set(dx),
+        ...get(yin), ...f64(0.5), OP.f64Sub, ...tee(yy), OP.f64Floor, ...tee(dy), OP.i32TruncF64S, ...set(iy),
+        ...get(yy), ...get(dy), OP.f64Sub, ...set(dy),
+        ...get(dx), ...simd(V.f64Splat), ...set(vx), ...get(dy), ...simd(V.f64Splat), ...set(vy),
+        ...ifElse(get(cubic),
+          ifElse([...get(dy), ...f64(0), OP.f64Eq],
+            ifElse([...get(dx), ...f64(0), OP.f64Eq],
+              copyPixel,
+              ifElse(inner4(ix, w), hCubic, toDo)),
+            ifElse([...get(dx), ...f64(0), OP.f64Eq],
+              ifElse(inner4(iy, h), vCubic, toDo),
+              ifElse([...inner4(ix, w), ...inner4(iy, h), OP.and], fullCubic, toDo))),
+          ifElse([...inner2(ix, w), ...inner2(iy, h), OP.and], bilinear, toDo)),
+      ],
+    ),
+    ...get(o), ...i32(3), OP.add, ...set(o),
+  ];
+  return {
+    name: 'affine', params: [I32, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64], results: [I32], locals: L.decl(),
+    body: [
+      ...get(w), ...i32(3), OP.mul, ...set(stride),
+      ...get(w), OP.f64ConvertI32S, ...set(wf), ...get(h), OP.f64ConvertI32S, ...set(hf),
+      ...get(dst), ...set(o),
+      ...forLoop(y, get(h), [
+        ...get(y), OP.f64ConvertI32S, ...f64(0.5), OP.f64Add, ...tee(xc), ...get(mb), OP.f64Mul, ...set(byc),
+        ...get(xc), ...get(me), OP.f64Mul, ...set(eyc),
+        ...forLoop(x, get(w), [...get(x), OP.f64ConvertI32S, ...f64(0.5), OP.f64Add, ...set(xc), ...pixel]),
+      ]),
+      ...get(cnt),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- the JS side
+
+export interface AugmentKernels {
+  memory: WebAssembly.Memory;
+  lut: (src: number, dst: number, n: number, tables: number) => void;
+  hist: (src: number, n: number, hists: number) => void;
+  lumaSum: (src: number, n: number) => number;
+  color: (src: number, dst: number, n: number, scaled: number) => void;
+  sharpen: (src: number, dst: number, w: number, h: number, factor: number) => void;
+  affine: (src: number, w: number, h: number, dst: number, todo: number, fill: number, cubic: number,
+    a: number, b: number, c: number, d: number, e: number, f: number) => number;
+}
+
+let kernels: AugmentKernels | null | undefined;
+let enabled = true;
+
+/** The kernels, or null where WebAssembly SIMD is unavailable, RSB_NO_SIMD=1, or switched off. */
+export function augmentKernels(): AugmentKernels | null {
+  if (!enabled) return null;
+  if (kernels !== undefined) return kernels;
+  const e = instantiate(moduleBytes([lutKernel(), histKernel(), lumaSumKernel(), colorKernel(), sharpenKernel(), affineKernel()]));
+  kernels = e && ({ ...e, memory: e.mem } as unknown as AugmentKernels);
+  return kernels;
+}
+
+/** Switches the kernels off (the plain JavaScript runs) or back on: for tests and A/B benchmarks. */
+export function setAugmentKernels(on: boolean): void {
+  enabled = on;
+}
+
+/** The image's bytes copied into the module's memory (with 32 bytes of padding). */
+function copyIn(a: Arena, data: Uint8Array): number {
+  const at = a.alloc(data.length + 32);
+  a.bytes(at, data.length).set(data);
+  return at;
+}
+
+/** out[p] = tables[p % 3][src[p]] through the kernel. */
+export function lutWasm(k: AugmentKernels, src: Uint8Array, out: Uint8Array, t0: Uint8Array, t1: Uint8Array, t2: Uint8Array): void {
+  const a = new Arena(k);
+  const n = src.length - (src.length % 3);
+  const tab = a.alloc(768);
+  const at = copyIn(a, src);
+  const tv = a.bytes(tab, 768);
+  tv.set(t0, 0);
+  tv.set(t1, 256);
+  tv.set(t2, 512);
+  k.lut(at, at, n, tab);
+  out.set(a.bytes(at, src.length));
+  // a length not a multiple of 3 (never an image) keeps the JavaScript rule for the tail
+  for (let p = n; p < src.length; p++) out[p] = [t0, t1, t2][p % 3][src[p]];
+}
+
+/** The three channel histograms through the kernel. */
+export function histWasm(k: AugmentKernels, data: Uint8Array): [Int32Array, Int32Array, Int32Array] {
+  const a = new Arena(k);
+  const hists = a.alloc(3 * 1024);
+  const at = copyIn(a, data);
+  a.ints(hists, 768).fill(0);
+  k.hist(at, data.length - (data.length % 3), hists);
+  const all = a.ints(hists, 768).slice();
+  return [all.subarray(0, 256), all.subarray(256, 512), all.subarray(512, 768)];
+}
+
+/** Sum of Pillow's L over the image (pixels in chunks so that int32 cannot overflow). */
+export function lumaSumWasm(k: AugmentKernels, data: Uint8Array): number {
+  const a = new Arena(k);
+  const at = copyIn(a, data);
+  const CHUNK = 3 << 22; // 4M pixels: at most 255 * 2^22 < 2^31
+  let sum = 0;
+  for (let p = 0; p < data.length; p += CHUNK) sum += k.lumaSum(at + p, Math.min(CHUNK, data.length - p));
+  return sum;
+}
+
+/** Color's fused blend with `scaled` = f32(factor * diff) for diff = -255..255. */
+export function colorWasm(k: AugmentKernels, src: Uint8Array, out: Uint8Array, scaled: Float32Array): void {
+  const a = new Arena(k);
+  const tab = a.alloc(511 * 4);
+  const at = copyIn(a, src);
+  a.floats(tab, 511).set(scaled);
+  k.color(at, at, src.length, tab);
+  out.set(a.bytes(at, src.length));
+}
+
+/** Sharpness through the kernel (w, h >= 3; |factor| small enough for 16-bit lanes, see enhance.ts). */
+export function sharpenWasm(k: AugmentKernels, src: Uint8Array, w: number, h: number, factor: number, out: Uint8Array): void {
+  const a = new Arena(k);
+  const n = w * h * 3;
+  const from = copyIn(a, src);
+  const to = a.alloc(n + 32);
+  k.sharpen(from, to, w, h, factor);
+  out.set(a.bytes(to, n));
+}
+
+/**
+ * The affine warp through the kernel into `out` (w, h >= 4). Returns the byte offsets
+ * of the pixels left for the JavaScript samplers (taps across an edge).
+ */
+export function affineWasm(k: AugmentKernels, src: Uint8Array, w: number, h: number, m: readonly number[], cubic: boolean, fill: readonly [number, number, number], out: Uint8Array): Int32Array {
+  const a = new Arena(k);
+  const n = w * h * 3;
+  const from = copyIn(a, src);
+  const to = a.alloc(n + 32);
+  const todo = a.alloc(w * h * 4);
+  const count = k.affine(from, w, h, to, todo, fill[0] | (fill[1] << 8) | (fill[2] << 16), cubic ? 1 : 0, m[0], m[1], m[2], m[3], m[4], m[5]);
+  out.set(a.bytes(to, n));
+  return a.ints(todo, count).slice();
+}
