@@ -209,12 +209,10 @@ function rowSums(c: number, stride: number, center: number, into: number, ext: n
 
 // ---------------------------------------------------------------- the affine warp
 
-// lane k of an int32x4 takes byte b_k of the first vector (16: a byte of the zero vector)
-const Z = 16;
-/** i8x16.shuffle indices spreading the pixel at byte offset 3i into int32 lanes R, G, B, 0 */
-const tapLanes = (i: number): number[] => [3 * i, Z, Z, Z, 3 * i + 1, Z, Z, Z, 3 * i + 2, Z, Z, Z, Z, Z, Z, Z];
-/** lanes 2, 3 moved to 0, 1 (for the second float64x2 conversion) */
+/** lanes 2, 3 moved to 0, 1 (for the second float64x2 conversion); a float64x2's high lane in both */
 const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+/** a float64x2's low lane in both */
+const LOW = [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7];
 
 /**
  * affine(src, w, h, dst, todo, fill, cubic, a, b, c, d, e, f) -> count.
@@ -228,10 +226,11 @@ const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 function affineKernel(): WasmFunction {
   const [src, w, h, dst, todo, fill, cubic, ma, mb, mc, md, me, mf] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   const L = new Locals(13);
-  const stride = L.i32(), x = L.i32(), y = L.i32(), o = L.i32(), cnt = L.i32(), ix = L.i32(), iy = L.i32(), base = L.i32();
-  const wf = L.f64(), hf = L.f64(), xc = L.f64(), byc = L.f64(), eyc = L.f64(), xin = L.f64(), yin = L.f64();
-  const xx = L.f64(), yy = L.f64(), dx = L.f64(), dy = L.f64();
+  const stride = L.i32(), x = L.i32(), y = L.i32(), o = L.i32(), cnt = L.i32(), ix = L.i32(), iy = L.i32(), base = L.i32(), row = L.i32();
+  const zeros = L.i32();
   const zero = L.v128(), vx = L.v128(), vy = L.v128(), ld = L.v128();
+  const mAD = L.v128(), mBE = L.v128(), mCF = L.v128(), wh = L.v128(), half = L.v128(), one = L.v128();
+  const be = L.v128(), xcv = L.v128(), pv = L.v128(), fl = L.v128();
   const t = [L.v128(), L.v128(), L.v128(), L.v128()];
   const P = [L.v128(), L.v128(), L.v128(), L.v128()];
   // per row of the 4x4 block: the horizontal result, (R, G) and (B, 0) as float64x2
@@ -280,7 +279,10 @@ function affineKernel(): WasmFunction {
     ...get(ld), ...simd(V.store16Lane, 0, 0, 0),
     ...get(o), ...get(ld), ...simd(V.store8Lane, 0, 2, 2),
   ];
-  const taps = (from: number): Code => [0, 1, 2, 3].flatMap((i) => [...get(from), ...get(zero), ...shuffle(tapLanes(i)), ...set(t[i])]);
+  // tap i of the row at `from`: the pixel at byte 3i widened to int32 lanes (R, G, B, next R);
+  // the fourth lane is never stored. Widening loads, not byte shuffles: fewer instructions.
+  const tap = (from: Code, i: number): Code => [...from, ...simd(V.load8x8u, ...mem(0, 3 * i)), ...simd(V.extLow16u)];
+  const taps = (from: number): Code => [0, 1, 2, 3].flatMap((i) => [...tap(get(from), i), ...set(t[i])]);
   const pixelAddr = (row: Code, col: Code): Code => [...row, ...get(w), OP.mul, ...col, OP.add, ...i32(3), OP.mul, ...get(src), OP.add];
   const toDo: Code = [
     ...get(todo), ...get(cnt), ...i32(2), OP.shl, OP.add, ...get(o), ...get(dst), OP.sub, OP.store, ...mem(2),
@@ -298,82 +300,87 @@ function affineKernel(): WasmFunction {
   ];
   // dy = 0: one row, horizontal cubic over x-1 .. x+2
   const hCubic: Code = [
-    ...pixelAddr(get(iy), [...get(ix), ...i32(1), OP.sub]), ...simd(V.load, ...mem(0)), ...set(ld),
-    ...taps(ld), ...intCubic(vx, f1, f2), ...storePixel(f1, f2),
+    ...pixelAddr(get(iy), [...get(ix), ...i32(1), OP.sub]), ...set(base),
+    ...taps(base), ...intCubic(vx, f1, f2), ...storePixel(f1, f2),
   ];
   // dx = 0: one column, vertical cubic over rows y-1 .. y+2
   const vCubic: Code = [
     ...pixelAddr([...get(iy), ...i32(1), OP.sub], get(ix)), ...set(base),
     ...[0, 1, 2, 3].flatMap((k) => [
-      ...get(base), ...(k ? [...get(stride), ...i32(k), OP.mul, OP.add] : []), ...simd(V.load32Zero, ...mem(0)),
-      ...get(zero), ...shuffle(tapLanes(0)), ...set(t[k]),
+      ...tap([...get(base), ...(k ? [...get(stride), ...i32(k), OP.mul, OP.add] : [])], 0), ...set(t[k]),
     ]),
     ...intCubic(vy, f1, f2), ...storePixel(f1, f2),
   ];
   const fullCubic: Code = [
     ...pixelAddr([...get(iy), ...i32(1), OP.sub], [...get(ix), ...i32(1), OP.sub]), ...set(base),
     ...[0, 1, 2, 3].flatMap((k) => [
-      ...get(base), ...(k ? [...get(stride), ...i32(k), OP.mul, OP.add] : []), ...simd(V.load, ...mem(0)), ...set(ld),
-      ...taps(ld), ...intCubic(vx, rg[k], bx[k]),
+      ...get(base), ...(k ? [...get(stride), ...i32(k), OP.mul, OP.add] : []), ...set(row),
+      ...taps(row), ...intCubic(vx, rg[k], bx[k]),
     ]),
     ...floatCubic(rg, vy), ...set(f1),
     ...floatCubic(bx, vy), ...set(f2),
     ...storePixel(f1, f2),
   ];
   // bilinear: v1 = a0 + (a1 - a0) dx, v2 = b0 + (b1 - b0) dx, v1 + (v2 - v1) dy
-  const lerpRow = (rowAddr: Code, into: number, half: (v: Code) => Code): Code => [
-    ...rowAddr, ...simd(V.load64Zero, ...mem(0)), ...set(ld),
-    ...get(ld), ...get(zero), ...shuffle(tapLanes(0)), ...set(t[0]),
-    ...get(ld), ...get(zero), ...shuffle(tapLanes(1)), ...get(t[0]), ...simd(V.sub32), ...set(t[1]),
-    ...half(get(t[0])), ...half(get(t[1])), ...get(vx), ...fmul, ...fadd, ...set(into),
+  const lerpRow = (rowAddr: Code, lo: number, hi: number): Code => [
+    ...tap(rowAddr, 0), ...set(t[0]),
+    ...tap(rowAddr, 1), ...get(t[0]), ...simd(V.sub32), ...set(t[1]),
+    ...cvtLow(get(t[0])), ...cvtLow(get(t[1])), ...get(vx), ...fmul, ...fadd, ...set(lo),
+    ...cvtHigh(get(t[0])), ...cvtHigh(get(t[1])), ...get(vx), ...fmul, ...fadd, ...set(hi),
   ];
   const bilinear: Code = [
     ...pixelAddr(get(iy), get(ix)), ...set(base),
-    ...lerpRow(get(base), rg[0], cvtLow), ...lerpRow(get(base), bx[0], cvtHigh),
-    ...lerpRow(add(get(base), get(stride)), rg[1], cvtLow), ...lerpRow(add(get(base), get(stride)), bx[1], cvtHigh),
+    ...lerpRow(get(base), rg[0], bx[0]),
+    ...lerpRow(add(get(base), get(stride)), rg[1], bx[1]),
     ...get(rg[0]), ...get(rg[1]), ...get(rg[0]), ...fsub, ...get(vy), ...fmul, ...fadd, ...set(f1),
     ...get(bx[0]), ...get(bx[1]), ...get(bx[0]), ...fsub, ...get(vy), ...fmul, ...fadd, ...set(f2),
     ...storePixel(f1, f2),
   ];
 
+  // Positions two lanes at a time, (x, y): the same float64 operations per lane as the
+  // scalar a*xc + b*yc + c and d*xc + e*yc + f (xc = x + 0.5 steps by exactly 1).
+  const lane = (v: number, k: number): Code => [...get(v), ...get(v), ...shuffle(k ? HIGH : LOW)];
   const pixel: Code = [
-    ...get(xc), ...get(ma), OP.f64Mul, ...get(byc), OP.f64Add, ...get(mc), OP.f64Add, ...set(xin),
-    ...get(xc), ...get(md), OP.f64Mul, ...get(eyc), OP.f64Add, ...get(mf), OP.f64Add, ...set(yin),
+    ...get(mAD), ...get(xcv), ...fmul, ...get(be), ...fadd, ...get(mCF), ...fadd, ...set(pv),
     ...ifElse(
-      [
-        ...get(xin), ...f64(0), OP.f64Lt, ...get(xin), ...get(wf), OP.f64Ge, OP.or,
-        ...get(yin), ...f64(0), OP.f64Lt, OP.or, ...get(yin), ...get(hf), OP.f64Ge, OP.or,
-      ],
+      [...get(pv), ...get(zero), ...simd(V.f64Lt), ...get(pv), ...get(wh), ...simd(V.f64Ge), ...simd(V.or), ...simd(V.anyTrue)],
       [...get(o), ...get(fill), OP.store16, ...mem(0, 0), ...get(o), ...get(fill), ...i32(16), OP.shrU, OP.store8, ...mem(0, 2)],
       [
-        ...get(xin), ...f64(0.5), OP.f64Sub, ...tee(xx), OP.f64Floor, ...tee(dx), OP.i32TruncF64S, ...set(ix),
-        ...get(xx), ...get(dx), OP.f64Sub, ...set(dx),
-        ...get(yin), ...f64(0.5), OP.f64Sub, ...tee(yy), OP.f64Floor, ...tee(dy), OP.i32TruncF64S, ...set(iy),
-        ...get(yy), ...get(dy), OP.f64Sub, ...set(dy),
-        ...get(dx), ...simd(V.f64Splat), ...set(vx), ...get(dy), ...simd(V.f64Splat), ...set(vy),
+        // xx = xin - 0.5, its floor and the offset dx = xx - floor (the same for y)
+        ...get(pv), ...get(half), ...fsub, ...tee(pv), ...simd(V.f64Floor), ...tee(fl), ...simd(V.truncSatF64SZero), ...tee(ld),
+        ...simd(V.i32Extract, 0), ...set(ix), ...get(ld), ...simd(V.i32Extract, 1), ...set(iy),
+        ...get(pv), ...get(fl), ...fsub, ...tee(pv),
+        ...get(zero), ...simd(V.f64Eq), ...simd(V.bitmask), ...set(zeros), // bit 0: dx = 0, bit 8: dy = 0
+        ...lane(pv, 0), ...set(vx), ...lane(pv, 1), ...set(vy),
         ...ifElse(get(cubic),
-          ifElse([...get(dy), ...f64(0), OP.f64Eq],
-            ifElse([...get(dx), ...f64(0), OP.f64Eq],
+          ifElse([...get(zeros), ...i32(0x100), OP.and],
+            ifElse([...get(zeros), ...i32(1), OP.and],
               copyPixel,
               ifElse(inner4(ix, w), hCubic, toDo)),
-            ifElse([...get(dx), ...f64(0), OP.f64Eq],
+            ifElse([...get(zeros), ...i32(1), OP.and],
               ifElse(inner4(iy, h), vCubic, toDo),
               ifElse([...inner4(ix, w), ...inner4(iy, h), OP.and], fullCubic, toDo))),
           ifElse([...inner2(ix, w), ...inner2(iy, h), OP.and], bilinear, toDo)),
       ],
     ),
+    ...get(xcv), ...get(one), ...fadd, ...set(xcv),
     ...get(o), ...i32(3), OP.add, ...set(o),
   ];
+  // (p, q) as float64x2
+  const pair = (p: Code, q: Code): Code => [...p, ...simd(V.f64Splat), ...q, ...simd(V.f64Replace, 1)];
   return {
     name: 'affine', params: [I32, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64], results: [I32], locals: L.decl(),
     body: [
       ...get(w), ...i32(3), OP.mul, ...set(stride),
-      ...get(w), OP.f64ConvertI32S, ...set(wf), ...get(h), OP.f64ConvertI32S, ...set(hf),
+      ...pair(get(ma), get(md)), ...set(mAD), ...pair(get(mb), get(me)), ...set(mBE), ...pair(get(mc), get(mf)), ...set(mCF),
+      ...pair([...get(w), OP.f64ConvertI32S], [...get(h), OP.f64ConvertI32S]), ...set(wh),
+      ...f64(0.5), ...simd(V.f64Splat), ...set(half), ...f64(1), ...simd(V.f64Splat), ...set(one),
       ...get(dst), ...set(o),
       ...forLoop(y, get(h), [
-        ...get(y), OP.f64ConvertI32S, ...f64(0.5), OP.f64Add, ...tee(xc), ...get(mb), OP.f64Mul, ...set(byc),
-        ...get(xc), ...get(me), OP.f64Mul, ...set(eyc),
-        ...forLoop(x, get(w), [...get(x), OP.f64ConvertI32S, ...f64(0.5), OP.f64Add, ...set(xc), ...pixel]),
+        // (b * yc, e * yc)
+        ...get(y), OP.f64ConvertI32S, ...f64(0.5), OP.f64Add, ...simd(V.f64Splat), ...get(mBE), ...fmul, ...set(be),
+        ...get(half), ...set(xcv),
+        ...forLoop(x, get(w), pixel),
       ]),
       ...get(cnt),
     ],

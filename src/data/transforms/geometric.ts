@@ -22,19 +22,26 @@ export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, f
   // `into`: where to write (not the input's buffer: every output reads other pixels)
   const [a, b, c, dd, e, f] = m;
   const k = opts.general ? null : augmentKernels();
-  // The WebAssembly kernel (augment-simd.ts) pays for the bicubic warps (1.3-1.5x); the
-  // bilinear ones and TranslateY (whole-row blends) are as fast in JavaScript (docs/transforms.md).
-  if (k && w >= 4 && h >= 4 && filter === 'bicubic' && !(a === 1 && b === 0 && c === 0 && dd === 0)) {
+  // The WebAssembly kernel (augment-simd.ts) pays for Rotate (1.3x bilinear, 1.6x bicubic)
+  // and the other bicubic warps (1.2-1.3x) except TranslateY; the JavaScript paths below that
+  // interpolate along one axis only are as fast or faster for the bilinear shears and
+  // translations and for TranslateY's whole-row blends (measured, docs/transforms.md).
+  const oneAxis = (a === 1 && b === 0 && c === 0) || dd === 0;
+  const rowBlend = a === 1 && b === 0 && c === 0 && dd === 0;
+  if (k && w >= 4 && h >= 4 && (filter === 'bicubic' ? !rowBlend : !oneAxis)) {
     // It writes every pixel (fill colour included): no fill first. The pixels whose taps
     // cross an edge come back here for the reference sampler (Pillow's edge rules).
     const d = opts.into ? outputBuffer(img, opts.into, 'affine', false) : new Uint8Array(w * h * 3);
-    const todo = affineWasm(k, src, w, h, m, true, fill, d);
+    const cubicFilter = filter === 'bicubic';
+    const todo = affineWasm(k, src, w, h, m, cubicFilter, fill, d);
     const stride = w * 3;
     for (let i = 0; i < todo.length; i++) {
       const o = todo[i];
       const y = Math.floor(o / stride), x = (o - y * stride) / 3;
       const xc = x + 0.5, yc = y + 0.5;
-      bicubicAt(src, w, h, a * xc + b * yc + c, dd * xc + e * yc + f, d, o);
+      const xin = a * xc + b * yc + c, yin = dd * xc + e * yc + f;
+      if (cubicFilter) bicubicAt(src, w, h, xin, yin, d, o);
+      else bilinearAt(src, w, h, xin, yin, d, o);
     }
     return { width: w, height: h, data: d };
   }

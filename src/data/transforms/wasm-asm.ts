@@ -47,7 +47,8 @@ export class Locals {
 
 /** SIMD opcodes (after the 0xfd prefix). */
 export const V = {
-  load: 0, store: 11, shuffle: 13, splat32: 17, f32Splat: 19, f64Splat: 20,
+  load: 0, load8x8u: 2, store: 11, shuffle: 13, splat32: 17, f32Splat: 19, f64Splat: 20, i32Extract: 27, f64Replace: 34,
+  f64Eq: 71, f64Lt: 73, f64Ge: 76, or: 80, anyTrue: 83, bitmask: 100, f64Floor: 117,
   store8Lane: 88, store16Lane: 89, store32Lane: 90, load32Zero: 92, load64Zero: 93,
   narrow16to8u: 102, add16: 142, shl16: 139,
   narrow32to16u: 134, extLow8u: 137, extHigh8u: 138, extLow16u: 169, extHigh16u: 170,
