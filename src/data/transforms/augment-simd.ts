@@ -6,7 +6,7 @@
 //            typed-array checks V8 keeps in the JavaScript one
 //   hist     the three channel histograms (AutoContrast, Equalize)
 //   lumaSum  the sum of Pillow's L over the image (Contrast's mean)
-//   color    Color's fused greyscale blend, float32 like Pillow's blend
+//   color    Color: each pixel's L, then the blend 16 bytes at a time in float32 lanes
 //   sharpen  Sharpness: SMOOTH and the blend, 16 bytes at a time (integer sums in
 //            16-bit lanes, the blend in float32 lanes, which round as Math.fround does)
 //   affine   the affine warp (Rotate, Shear, Translate), one pixel per step with R, G, B
@@ -96,29 +96,52 @@ const clampByte = (t: number): Code => [
 ];
 
 /**
- * color(src, dst, n, scaled): per pixel l = L; each channel v becomes
- * trunc(clamp(f32(l + scaled[v - l + 255]))), scaled being f32(factor * diff); dst may be src.
+ * blend of int32x4 `dg` (the degenerate image) and `s` (the image) with factor lanes `fa`:
+ * f32(dg + f32(factor * (s - dg))), truncated to int32 (saturating). The float32 lanes
+ * round as Math.fround does: the product of a float32 and a small integer is exact in
+ * float64, so JavaScript's rounding of it is this single rounding, and so is the sum's.
+ */
+const blendLanes = (dg: Code, s: Code, fa: number): Code => [
+  ...dg, ...simd(V.f32ConvertS),
+  ...get(fa), ...s, ...dg, ...simd(V.sub32), ...simd(V.f32ConvertS), ...simd(V.f32Mul),
+  ...simd(V.f32Add), ...simd(V.truncSatF32S),
+];
+
+/**
+ * color(src, dst, n, grey, factor): Color's blend with the greyscale image. First each
+ * pixel's L is written to its three bytes of `grey` (n + 4 bytes), then the blend runs 16
+ * bytes at a time over image and grey together; dst may be src. Needs 16 bytes of padding
+ * after src, dst and grey.
  */
 function colorKernel(): WasmFunction {
-  const [src, dst, n, scaled] = [0, 1, 2, 3];
-  const L = new Locals(4);
-  const s = L.i32(), d = L.i32(), end = L.i32(), l = L.i32(), t = L.i32();
-  const channel = (k: number): Code => [
-    ...get(d),
-    ...get(l), OP.f32ConvertI32S,
-    ...get(s), OP.load8u, ...mem(0, k), ...get(l), OP.sub, ...i32(255), OP.add, ...i32(2), OP.shl, ...get(scaled), OP.add, OP.f32Load, ...mem(2),
-    OP.f32Add, ...fc(FC.i32TruncSatF32S), ...clampByte(t),
-    OP.store8, ...mem(0, k),
-  ];
+  const [src, dst, n, grey, factor] = [0, 1, 2, 3, 4];
+  const L = new Locals(5);
+  const s = L.i32(), end = L.i32(), p = L.i32();
+  const fa = L.v128(), img = L.v128(), dg = L.v128();
+  const r = [L.v128(), L.v128(), L.v128(), L.v128()];
+  const group = (k: number): Code => {
+    const e8 = k < 2 ? V.extLow8u : V.extHigh8u, e16 = k % 2 ? V.extHigh16u : V.extLow16u;
+    return [...blendLanes([...get(dg), ...simd(e8), ...simd(e16)], [...get(img), ...simd(e8), ...simd(e16)], fa), ...set(r[k])];
+  };
   return {
-    name: 'color', params: [I32, I32, I32, I32], results: [], locals: L.decl(),
+    name: 'color', params: [I32, I32, I32, I32, F32], results: [], locals: L.decl(),
     body: [
-      ...get(src), ...set(s), ...get(dst), ...set(d), ...add(get(src), get(n)), ...set(end),
+      ...get(factor), ...simd(V.f32Splat), ...set(fa),
+      // L * 0x010101 as a 4-byte store: the fourth byte is overwritten by the next pixel
+      ...get(src), ...set(s), ...add(get(src), get(n)), ...set(end),
       ...loopOn(s, get(end), [
-        ...luma(s), ...set(l),
-        ...channel(0), ...channel(1), ...channel(2),
-        ...get(d), ...i32(3), OP.add, ...set(d),
+        ...get(s), ...get(src), OP.sub, ...get(grey), OP.add,
+        ...luma(s), ...i32(0x010101), OP.mul, OP.store, ...mem(0),
       ], 3),
+      ...forLoop(p, get(n), [
+        ...add(get(src), get(p)), ...simd(V.load, ...mem(0)), ...set(img),
+        ...add(get(grey), get(p)), ...simd(V.load, ...mem(0)), ...set(dg),
+        ...group(0), ...group(1), ...group(2), ...group(3),
+        ...add(get(dst), get(p)),
+        ...get(r[0]), ...get(r[1]), ...simd(V.narrow32to16u),
+        ...get(r[2]), ...get(r[3]), ...simd(V.narrow32to16u),
+        ...simd(V.narrow16to8u), ...simd(V.store, ...mem(0)),
+      ], 16),
     ],
   };
 }
@@ -147,9 +170,7 @@ function sharpenKernel(): WasmFunction {
       ...get(from), ...simd(ext), ...i32(6), ...simd(V.splat32), ...simd(V.add32),
       ...i32(5042), ...simd(V.splat32), ...simd(V.mul32), ...i32(16), ...simd(V.shrU32), ...set(q),
       ...get(center), ...simd(centre8), ...simd(ext), ...set(s32),
-      ...get(q), ...simd(V.f32ConvertS),
-      ...get(fa), ...get(s32), ...get(q), ...simd(V.sub32), ...simd(V.f32ConvertS), ...simd(V.f32Mul),
-      ...simd(V.f32Add), ...simd(V.truncSatF32S), ...set(r[k]),
+      ...blendLanes(get(q), get(s32), fa), ...set(r[k]),
     ];
   };
   const copy = (to: Code, from: Code, len: Code): Code => [...to, ...from, ...len, ...fc(FC.memoryCopy, 0, 0)];
@@ -322,11 +343,18 @@ function affineKernel(): WasmFunction {
     ...storePixel(f1, f2),
   ];
   // bilinear: v1 = a0 + (a1 - a0) dx, v2 = b0 + (b1 - b0) dx, v1 + (v2 - v1) dy
-  const lerpRow = (rowAddr: Code, lo: number, hi: number): Code => [
+  // a0 + (a1 - a0) * d with a0 the pixel at rowAddr and a1 the next one (or `second`)
+  const lerpRow = (rowAddr: Code, lo: number, hi: number, second: Code = tap(rowAddr, 1), d = vx): Code => [
     ...tap(rowAddr, 0), ...set(t[0]),
-    ...tap(rowAddr, 1), ...get(t[0]), ...simd(V.sub32), ...set(t[1]),
-    ...cvtLow(get(t[0])), ...cvtLow(get(t[1])), ...get(vx), ...fmul, ...fadd, ...set(lo),
-    ...cvtHigh(get(t[0])), ...cvtHigh(get(t[1])), ...get(vx), ...fmul, ...fadd, ...set(hi),
+    ...second, ...get(t[0]), ...simd(V.sub32), ...set(t[1]),
+    ...cvtLow(get(t[0])), ...cvtLow(get(t[1])), ...get(d), ...fmul, ...fadd, ...set(lo),
+    ...cvtHigh(get(t[0])), ...cvtHigh(get(t[1])), ...get(d), ...fmul, ...fadd, ...set(hi),
+  ];
+  // dy = 0: v1 + (v2 - v1) * 0 is v1, one row; dx = 0: each row's lerp is its first pixel
+  const hLerp: Code = [...pixelAddr(get(iy), get(ix)), ...set(base), ...lerpRow(get(base), f1, f2), ...storePixel(f1, f2)];
+  const vLerp: Code = [
+    ...pixelAddr(get(iy), get(ix)), ...set(base),
+    ...lerpRow(get(base), f1, f2, tap(add(get(base), get(stride)), 0), vy), ...storePixel(f1, f2),
   ];
   const bilinear: Code = [
     ...pixelAddr(get(iy), get(ix)), ...set(base),
@@ -360,7 +388,11 @@ function affineKernel(): WasmFunction {
             ifElse([...get(zeros), ...i32(1), OP.and],
               ifElse(inner4(iy, h), vCubic, toDo),
               ifElse([...inner4(ix, w), ...inner4(iy, h), OP.and], fullCubic, toDo))),
-          ifElse([...inner2(ix, w), ...inner2(iy, h), OP.and], bilinear, toDo)),
+          ifElse([...get(zeros), ...i32(0x100), OP.and],
+            ifElse(inner2(ix, w), hLerp, toDo),
+            ifElse([...get(zeros), ...i32(1), OP.and],
+              ifElse(inner2(iy, h), vLerp, toDo),
+              ifElse([...inner2(ix, w), ...inner2(iy, h), OP.and], bilinear, toDo)))),
       ],
     ),
     ...get(xcv), ...get(one), ...fadd, ...set(xcv),
@@ -394,7 +426,7 @@ export interface AugmentKernels {
   lut: (src: number, dst: number, n: number, tables: number) => void;
   hist: (src: number, n: number, hists: number) => void;
   lumaSum: (src: number, n: number) => number;
-  color: (src: number, dst: number, n: number, scaled: number) => void;
+  color: (src: number, dst: number, n: number, grey: number, factor: number) => void;
   sharpen: (src: number, dst: number, w: number, h: number, factor: number) => void;
   affine: (src: number, w: number, h: number, dst: number, todo: number, fill: number, cubic: number,
     a: number, b: number, c: number, d: number, e: number, f: number) => number;
@@ -461,13 +493,12 @@ export function lumaSumWasm(k: AugmentKernels, data: Uint8Array): number {
   return sum;
 }
 
-/** Color's fused blend with `scaled` = f32(factor * diff) for diff = -255..255. */
-export function colorWasm(k: AugmentKernels, src: Uint8Array, out: Uint8Array, scaled: Float32Array): void {
+/** Color's fused blend with the greyscale image (|factor| <= 100, see sharpenWasm). */
+export function colorWasm(k: AugmentKernels, src: Uint8Array, out: Uint8Array, factor: number): void {
   const a = new Arena(k);
-  const tab = a.alloc(511 * 4);
   const at = copyIn(a, src);
-  a.floats(tab, 511).set(scaled);
-  k.color(at, at, src.length, tab);
+  const grey = a.alloc(src.length + 32);
+  k.color(at, at, src.length, grey, factor);
   out.set(a.bytes(at, src.length));
 }
 

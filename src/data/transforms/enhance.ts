@@ -89,12 +89,13 @@ export function color(img: RgbImage, factor: number, into?: Uint8Array): RgbImag
     return { width: img.width, height: img.height, data: out };
   }
   // factor 0 gives the greyscale image through the same formula (scaled is all zeros)
-  const scaled = scaledDiffs(factor);
   const k = augmentKernels();
-  if (k) {
-    colorWasm(k, d, out, scaled);
+  // the kernel's 16-bit lanes hold every blend value while |factor| <= 100 (as for Sharpness)
+  if (k && Math.abs(factor) <= 100) {
+    colorWasm(k, d, out, factor);
     return { width: img.width, height: img.height, data: out };
   }
+  const scaled = scaledDiffs(factor);
   for (let p = 0; p < d.length; p += 3) {
     const r = d[p], g = d[p + 1], b = d[p + 2];
     const l = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;

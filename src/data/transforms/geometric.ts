@@ -22,13 +22,10 @@ export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, f
   // `into`: where to write (not the input's buffer: every output reads other pixels)
   const [a, b, c, dd, e, f] = m;
   const k = opts.general ? null : augmentKernels();
-  // The WebAssembly kernel (augment-simd.ts) pays for Rotate (1.3x bilinear, 1.6x bicubic)
-  // and the other bicubic warps (1.2-1.3x) except TranslateY; the JavaScript paths below that
-  // interpolate along one axis only are as fast or faster for the bilinear shears and
-  // translations and for TranslateY's whole-row blends (measured, docs/transforms.md).
-  const oneAxis = (a === 1 && b === 0 && c === 0) || dd === 0;
+  // The WebAssembly kernel (augment-simd.ts) pays for every warp (1.2-2x) except TranslateY,
+  // whose whole-row blends below are faster in JavaScript (measured, docs/transforms.md).
   const rowBlend = a === 1 && b === 0 && c === 0 && dd === 0;
-  if (k && w >= 4 && h >= 4 && (filter === 'bicubic' ? !rowBlend : !oneAxis)) {
+  if (k && w >= 4 && h >= 4 && !rowBlend) {
     // It writes every pixel (fill colour included): no fill first. The pixels whose taps
     // cross an edge come back here for the reference sampler (Pillow's edge rules).
     const d = opts.into ? outputBuffer(img, opts.into, 'affine', false) : new Uint8Array(w * h * 3);
