@@ -11,7 +11,8 @@
 //   train-ra js  train-ra (both decoders) with RandAugment's WebAssembly kernels switched off
 //   train-ra x2  train-ra with two images in flight (a loader worker's default)
 //   randaug-only RandAugment alone on ready 224x224 crops (a copy of the crop, then the ops
-//                in its buffer, as trainSample runs them): where train-ra's extra time goes
+//                in its buffer, as trainSample runs them): where train-ra's extra time goes;
+//                'randaug-only js' the same with the kernels off
 //   prepare      src/data/prepare.ts's prepare() over a folder of these JPEGs, if present
 // Then a per-op table of RandAugment (where train-ra's extra time goes, op by op): each op at
 // magnitude 7 on a S x S crop of these pictures, microseconds per call, with the WebAssembly
@@ -233,6 +234,14 @@ const rows = await measureAll([
       const c = crops[k % crops.length];
       return randAugment.apply({ width: c.width, height: c.height, data: c.data.slice() }, new Rng(1, 2, 0, k), { inPlace: true });
     },
+  },
+  {
+    name: 'randaug-only js',
+    decoder: '-',
+    one: (_j, k) => withoutKernels(async () => {
+      const c = crops[k % crops.length];
+      return randAugment.apply({ width: c.width, height: c.height, data: c.data.slice() }, new Rng(1, 2, 0, k), { inPlace: true });
+    }),
   },
 ], jpegs);
 // References from issue 3, measured on the issue's machine, one core: PIL 9.4 + torchvision,
