@@ -81,8 +81,10 @@ test('the affine kernel equals the plain per-pixel loop on random matrices (rota
         ? [1, rng.uniform(-0.3, 0.3), shift(), 0, 1, 0] // ShearX-like
         : k % 5 === 1
           ? [1, 0, 0, rng.uniform(-0.3, 0.3), 1, shift()] // ShearY-like
-          : k % 5 === 2
+          : k % 10 === 2
             ? [1, 0, shift(), 0, 1, shift()] // whole and fractional shifts: zero offsets along one or both axes
+            : k % 10 === 7
+              ? [1, 0, 0, 0, k % 20 === 7 ? 1 : s, shift()] // TranslateY (and a vertical scale): whole-row blends
             : [s * Math.cos(rad), s * Math.sin(rad), shift(), -s * Math.sin(rad), s * Math.cos(rad), shift()];
       for (const f of ['bilinear', 'bicubic'] as const) {
         const want = affine(img, m, f, FILL, { general: true }).data;

@@ -13,6 +13,7 @@
 //            in float64 lanes: float64 arithmetic rounds as JavaScript's does, and the
 //            cubic's sums of whole bytes are exact in int32 lanes. Pixels whose taps
 //            cross an edge are listed for the JavaScript samplers (Pillow's edge rules).
+//   rows     TranslateY: whole-row blends with one offset per row, 16 bytes at a time
 // Why: with the fast decoder, RandAugment became the largest cost of a training sample.
 // Each call copies the image into the module's memory and the result out (~6 us for a
 // 224x224 picture), small against the ops.
@@ -413,6 +414,85 @@ function affineKernel(): WasmFunction {
   };
 }
 
+// ---------------------------------------------------------------- TranslateY's row blends
+
+/**
+ * rows(src, dst, rowBytes, nrows, params, cubic): output row y blends whole input rows with
+ * one offset per row, 16 bytes at a time; params + 32y holds the byte offsets of the input
+ * rows r0..r3 (int32; r0 < 0: the row is skipped, it keeps the fill colour) and dy (float64
+ * at +16). Bilinear: trunc(r0 + (r1 - r0) * dy); bicubic: clamp(trunc(cubic(r0..r3, dy))),
+ * the edge rules being in the offsets the caller chose. Rows are done in order, so a row's
+ * last 16-byte store may spill into the next one, which is written after it; the caller copies
+ * out only the rows it asked for. Needs 32 bytes of padding after src and dst.
+ */
+function rowsKernel(): WasmFunction {
+  const [src, dst, rowBytes, nrows, params, cubic] = [0, 1, 2, 3, 4, 5];
+  const L = new Locals(6);
+  const y = L.i32(), x = L.i32(), pr = L.i32(), drow = L.i32();
+  const r = [L.i32(), L.i32(), L.i32(), L.i32()];
+  const dyv = L.v128(), lo = L.v128(), hi = L.v128();
+  const rowv = [L.v128(), L.v128(), L.v128(), L.v128()];
+  const t = [L.v128(), L.v128(), L.v128(), L.v128()];
+  const P = [L.v128(), L.v128(), L.v128(), L.v128()];
+  const out = [L.v128(), L.v128(), L.v128(), L.v128()];
+  const fadd = simd(V.f64Add), fsub = simd(V.f64Sub), fmul = simd(V.f64Mul);
+  const cvtLow = (v: Code): Code => [...v, ...simd(V.f64ConvertLowS)];
+  const cvtHigh = (v: Code): Code => [...v, ...v, ...shuffle(HIGH), ...simd(V.f64ConvertLowS)];
+  // int32x4 group k (bytes 4k .. 4k+3) of the 16 loaded from row j
+  const widen = (j: number, k: number): Code => [
+    ...get(rowv[j]), ...simd(k < 2 ? V.extLow8u : V.extHigh8u), ...simd(k % 2 ? V.extHigh16u : V.extLow16u),
+  ];
+  // the two float64x2 halves of a result, truncated and put back together as int32x4
+  const joinHalves: Code = [
+    ...get(lo), ...simd(V.truncSatF64SZero), ...get(hi), ...simd(V.truncSatF64SZero),
+    ...shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]),
+  ];
+  const horner = (p: (k: number) => Code): Code => [
+    ...p(0), ...get(dyv), ...p(1), ...get(dyv), ...p(2), ...get(dyv), ...p(3), ...fmul, ...fadd, ...fmul, ...fadd, ...fmul, ...fadd,
+  ];
+  const lerpGroup = (k: number): Code => [
+    ...widen(0, k), ...set(t[0]), ...widen(1, k), ...get(t[0]), ...simd(V.sub32), ...set(t[1]),
+    ...cvtLow(get(t[0])), ...cvtLow(get(t[1])), ...get(dyv), ...fmul, ...fadd, ...set(lo),
+    ...cvtHigh(get(t[0])), ...cvtHigh(get(t[1])), ...get(dyv), ...fmul, ...fadd, ...set(hi),
+    ...joinHalves, ...set(out[k]),
+  ];
+  // the cubic's integer coefficients as in the affine kernel: p1 = v2, p2 = v3 - v1,
+  // p3 = 2(v1 - v2) + v3 - v4, p4 = v2 - v1 - v3 + v4
+  const cubicGroup = (k: number): Code => [
+    ...[0, 1, 2, 3].flatMap((j) => [...widen(j, k), ...set(t[j])]),
+    ...get(t[1]), ...set(P[0]),
+    ...get(t[2]), ...get(t[0]), ...simd(V.sub32), ...set(P[1]),
+    ...get(t[0]), ...get(t[1]), ...simd(V.sub32), ...i32(1), ...simd(V.shl32), ...get(t[2]), ...simd(V.add32), ...get(t[3]), ...simd(V.sub32), ...set(P[2]),
+    ...get(t[1]), ...get(t[0]), ...simd(V.sub32), ...get(t[2]), ...simd(V.sub32), ...get(t[3]), ...simd(V.add32), ...set(P[3]),
+    ...horner((j) => cvtLow(get(P[j]))), ...set(lo),
+    ...horner((j) => cvtHigh(get(P[j]))), ...set(hi),
+    ...joinHalves, ...set(out[k]),
+  ];
+  const store: Code = [
+    ...add(get(drow), get(x)),
+    ...get(out[0]), ...get(out[1]), ...simd(V.narrow32to16u),
+    ...get(out[2]), ...get(out[3]), ...simd(V.narrow32to16u),
+    ...simd(V.narrow16to8u), ...simd(V.store, ...mem(0)),
+  ];
+  const load = (j: number): Code => [...add(get(src), get(r[j]), get(x)), ...simd(V.load, ...mem(0)), ...set(rowv[j])];
+  return {
+    name: 'rows', params: [I32, I32, I32, I32, I32, I32], results: [], locals: L.decl(),
+    body: forLoop(y, get(nrows), [
+      ...add(get(params), [...get(y), ...i32(5), OP.shl]), ...set(pr),
+      ...ifElse([...get(pr), OP.load, ...mem(2, 0), ...tee(r[0]), ...i32(0), OP.geS], [
+        ...get(pr), OP.load, ...mem(2, 4), ...set(r[1]),
+        ...get(pr), OP.load, ...mem(2, 8), ...set(r[2]),
+        ...get(pr), OP.load, ...mem(2, 12), ...set(r[3]),
+        ...get(pr), OP.f64Load, ...mem(3, 16), ...simd(V.f64Splat), ...set(dyv),
+        ...add(get(dst), [...get(y), ...get(rowBytes), OP.mul]), ...set(drow),
+        ...ifElse(get(cubic),
+          forLoop(x, get(rowBytes), [...load(0), ...load(1), ...load(2), ...load(3), ...cubicGroup(0), ...cubicGroup(1), ...cubicGroup(2), ...cubicGroup(3), ...store], 16),
+          forLoop(x, get(rowBytes), [...load(0), ...load(1), ...lerpGroup(0), ...lerpGroup(1), ...lerpGroup(2), ...lerpGroup(3), ...store], 16)),
+      ]),
+    ]),
+  };
+}
+
 // ---------------------------------------------------------------- the JS side
 
 export interface AugmentKernels {
@@ -424,6 +504,7 @@ export interface AugmentKernels {
   sharpen: (src: number, dst: number, w: number, h: number, factor: number) => void;
   affine: (src: number, w: number, h: number, dst: number, todo: number, fill: number, cubic: number,
     a: number, b: number, c: number, d: number, e: number, f: number) => number;
+  rows: (src: number, dst: number, rowBytes: number, nrows: number, params: number, cubic: number) => void;
 }
 
 let kernels: AugmentKernels | null | undefined;
@@ -433,7 +514,7 @@ let enabled = true;
 export function augmentKernels(): AugmentKernels | null {
   if (!enabled) return null;
   if (kernels !== undefined) return kernels;
-  const e = instantiate(moduleBytes([lutKernel(), histKernel(), lumaSumKernel(), colorKernel(), sharpenKernel(), affineKernel()]));
+  const e = instantiate(moduleBytes([lutKernel(), histKernel(), lumaSumKernel(), colorKernel(), sharpenKernel(), affineKernel(), rowsKernel()]));
   kernels = e && ({ ...e, memory: e.mem } as unknown as AugmentKernels);
   return kernels;
 }
@@ -519,4 +600,25 @@ export function affineWasm(k: AugmentKernels, src: Uint8Array, w: number, h: num
   const count = k.affine(from, w, h, to, todo, fill[0] | (fill[1] << 8) | (fill[2] << 16), cubic ? 1 : 0, m[0], m[1], m[2], m[3], m[4], m[5]);
   out.set(a.bytes(to, n));
   return a.ints(todo, count).slice();
+}
+
+/**
+ * Row blends through the kernel: output row y (of `rows.length` rows of `rowBytes`) from the
+ * input rows at byte offsets rows[y] (four, or r0 < 0 to skip the row) with offset dys[y].
+ * Copies the output rows first..last (inclusive) into `out` at the same offsets.
+ */
+export function rowsWasm(k: AugmentKernels, src: Uint8Array, rowBytes: number, rows: Int32Array, dys: Float64Array, cubic: boolean, first: number, last: number, out: Uint8Array): void {
+  const a = new Arena(k);
+  const n = rows.length / 4;
+  const params = a.alloc(n * 32);
+  const from = copyIn(a, src);
+  const to = a.alloc(n * rowBytes + 32);
+  const pi = a.ints(params, n * 8);
+  const pf = new Float64Array(k.memory.buffer, params, n * 4);
+  for (let y = 0; y < n; y++) {
+    pi.set(rows.subarray(4 * y, 4 * y + 4), 8 * y);
+    pf[4 * y + 2] = dys[y];
+  }
+  k.rows(from, to, rowBytes, n, params, cubic ? 1 : 0);
+  if (last >= first) out.set(a.bytes(to + first * rowBytes, (last - first + 1) * rowBytes), first * rowBytes);
 }

@@ -7,7 +7,7 @@ import type { RgbImage } from './image.ts';
 import { filledImage, outputBuffer } from './image.ts';
 import { pyRoundDigits } from './pymath.ts';
 import type { ResampleFilter } from './resample.ts';
-import { affineWasm, augmentKernels } from './augment-simd.ts';
+import { affineWasm, augmentKernels, rowsWasm } from './augment-simd.ts';
 
 export type Rgb = readonly [number, number, number];
 /** (a, b, c, d, e, f): input x = a*x + b*y + c, input y = d*x + e*y + f. */
@@ -22,8 +22,8 @@ export function affine(img: RgbImage, m: AffineMatrix, filter: ResampleFilter, f
   // `into`: where to write (not the input's buffer: every output reads other pixels)
   const [a, b, c, dd, e, f] = m;
   const k = opts.general ? null : augmentKernels();
-  // The WebAssembly kernel (augment-simd.ts) pays for every warp (1.2-2x) except TranslateY,
-  // whose whole-row blends below are faster in JavaScript (measured, docs/transforms.md).
+  // The WebAssembly affine kernel (augment-simd.ts) pays for every warp (1.2-2x) but
+  // TranslateY, whose whole-row blends go to the row kernel below (translateRows).
   const rowBlend = a === 1 && b === 0 && c === 0 && dd === 0;
   if (k && w >= 4 && h >= 4 && !rowBlend) {
     // It writes every pixel (fill colour included): no fill first. The pixels whose taps
@@ -165,6 +165,11 @@ function affineColumnExact(src: Uint8Array, w: number, h: number, dd: number, e:
  */
 function translateRows(src: Uint8Array, w: number, h: number, e: number, f: number, cubicFilter: boolean, out: Uint8Array): void {
   const stride = w * 3;
+  const k = augmentKernels();
+  if (k) {
+    translateRowsWasm(src, w, h, e, f, cubicFilter, out, k);
+    return;
+  }
   for (let y = 0; y < h; y++) {
     // the general loop's 0 * xc + e * yc + f, with 0 * xc = 0 for every x
     const yin = 0 + e * (y + 0.5) + f;
@@ -195,6 +200,39 @@ function translateRows(src: Uint8Array, w: number, h: number, e: number, f: numb
       out[o + k] = clipTrunc(cubic(src[r0 + k], src[r1 + k], src[r2 + k], src[r3 + k], dy));
     }
   }
+}
+
+/**
+ * translateRows on the kernel (augment-simd.ts): the same per-row set-up here, the rows
+ * blended there. Each row's input rows go as byte offsets with the edge rules applied (for
+ * bilinear, a missing second row is the first again: v0 + 0 * dy is v0).
+ */
+function translateRowsWasm(src: Uint8Array, w: number, h: number, e: number, f: number, cubicFilter: boolean, out: Uint8Array, k: NonNullable<ReturnType<typeof augmentKernels>>): void {
+  const stride = w * 3;
+  const rows = new Int32Array(4 * h).fill(-1);
+  const dys = new Float64Array(h);
+  let first = h, last = -1;
+  for (let y = 0; y < h; y++) {
+    const yin = 0 + e * (y + 0.5) + f;
+    if (yin < 0 || yin >= h) continue;
+    const yy = yin - 0.5;
+    const yf = Math.floor(yy);
+    dys[y] = yy - yf;
+    if (!cubicFilter) {
+      const p0 = (yf < 0 ? 0 : yf) * stride;
+      rows[4 * y] = p0;
+      rows[4 * y + 1] = yf + 1 >= h ? p0 : (yf + 1) * stride;
+    } else {
+      const r0 = clampX(yf - 1, h) * stride;
+      const r1 = yf >= 0 && yf < h ? yf * stride : r0;
+      const r2 = yf + 1 >= 0 && yf + 1 < h ? (yf + 1) * stride : r1;
+      rows.set([r0, r1, r2, yf + 2 >= 0 && yf + 2 < h ? (yf + 2) * stride : r2], 4 * y);
+    }
+    if (y < first) first = y;
+    last = y;
+  }
+  // the rows in between are all computed (yin is monotonic in y); the others keep the fill
+  rowsWasm(k, src, stride, rows, dys, cubicFilter, first, last, out);
 }
 
 /**
