@@ -1,11 +1,13 @@
 // npm run bench -- train [--backend wasm] [--updates 3] [--only embedded,resnet50-128,resnet50-224] [--workers 1,2]
-//                        [--batch 16,64] [--micro 8]
+//                        [--batch 16,64] [--micro 8] [--transport thread|process]
 //
 // --batch  global batch(es) per update, comma-separated, for every selected config (default: each
 //          config's own). The once-per-update work (gradient sum, LAMB, weight broadcast) weighs
 //          less the larger the batch; the recipes train at 2048 by gradient accumulation, so a
 //          realistic figure needs a batch of several micro-batches per worker.
 // --micro  micro-batch size (default: the config's); must divide every --batch.
+// --transport  how workers run: 'thread' (default for wasm/cpu: worker threads sharing memory)
+//          or 'process' (a child process each, weights and gradients copied through IPC).
 //
 // Training throughput (images/s) per data-parallel worker count: forward + backward over the
 // micro-batches of a global batch, gradient all-reduce across workers, LAMB step, weight
@@ -57,7 +59,7 @@ async function measure(c: Config, workers: number, updates: number, backend: 'wa
   const model = createResNet(c.arch, { numClasses: c.classes, dropPathRate: 0.05 });
   const opt = await createOptimizer({ name: 'lamb', weightDecay: 0.01, weightDecayExempt: '1d-and-bias', betas: [0.9, 0.999], eps: 1e-6, maxGradNorm: 1 }, model.parameters.map((p) => ({ name: p.name, variable: p.variable })));
   const step: StepConfig = { numClasses: c.classes, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], loss: { kind: 'bce', targetThreshold: 0.2 }, seed: 0 };
-  const replicas = await createReplicas(workers, { backend, arch: c.arch, modelOptions: { numClasses: c.classes, dropPathRate: 0.05 }, step }, model, { threads });
+  const replicas = await createReplicas(workers, { backend, arch: c.arch, modelOptions: { numClasses: c.classes, dropPathRate: 0.05 }, step }, model, { threads, transport });
   try {
     await replicas.syncAll(model);
     let t0 = 0;
@@ -93,6 +95,9 @@ const updates = Number(arg('updates', '3'));
 const only = arg('only', CONFIGS.map((c) => c.name).join(',')).split(',');
 // '1t' = one worker thread (instead of computing in the lead thread), to isolate thread overheads.
 const workerCounts = arg('workers', '1,2').split(',');
+const transportArg = arg('transport', 'thread');
+if (transportArg !== 'thread' && transportArg !== 'process') throw new Error(`bench train: --transport thread|process, got '${transportArg}'`);
+const transport: 'thread' | 'process' = transportArg;
 const batchArg = arg('batch', '');
 const microArg = arg('micro', '');
 /** The configs to run: each selected config at each --batch, with --micro applied. */
