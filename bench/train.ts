@@ -24,6 +24,9 @@ import { tf } from '../src/model/tf.ts';
 import { Rng } from '../src/util/rng.ts';
 import type { MicroBatch, StepConfig } from '../src/train/step.ts';
 import { getProfile } from '../src/pipeline/profiles.ts';
+import { MachineWatch } from './machine.ts';
+
+const watch = new MachineWatch();
 
 interface Config { name: string; arch: ResNetArchName; size: number; classes: number; globalBatch: number; microBatch: number; pytorch2Threads: number | null }
 
@@ -132,4 +135,5 @@ for (const r of rows) {
   const b = r.msPerUpdate;
   console.log(`${r.config.padEnd(14)} ${r.arch.padEnd(12)} ${String(r.size).padStart(4)}  ${String(r.batch).padStart(5)}  ${String(r.micro).padStart(5)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(2).padStart(8)}  ${(r.speedup ?? 1).toFixed(2).padStart(7)}  ${(r.vsPytorch === null ? '-' : (100 * r.vsPytorch).toFixed(0) + ' %').padStart(15)}  ${r.projectedAtBatch2048.toFixed(2).padStart(17)}  | ${b.computeMs.toFixed(0).padStart(33)}  ${b.workerIoMs.toFixed(0).padStart(9)}  ${b.leadMs.toFixed(0).padStart(9)}  ${b.optimizerMs.toFixed(0).padStart(9)}`);
 }
-console.log(JSON.stringify({ bench: 'train', backend: be.name, cores: availableParallelism(), updates, rows }));
+console.log(watch.describe());
+console.log(JSON.stringify({ bench: 'train', backend: be.name, cores: availableParallelism(), updates, rows, machine: watch.state() }));
