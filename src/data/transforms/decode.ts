@@ -5,7 +5,7 @@
 // away; callers decide when that is acceptable (see shrinkFor).
 import sharp, { type OutputInfo } from 'sharp';
 import type { RgbImage } from './image.ts';
-import { exifOrientation, isStartOfFrame } from './jpeg-header.ts';
+import { exifOrientation, isStartOfFrame, walkSegments } from './jpeg-header.ts';
 
 // The pipeline runs many small images through sharp; libvips's operation cache only
 // holds memory for images that never repeat, and one libvips thread per call suits a
@@ -79,33 +79,25 @@ export async function decodeRgb(bytes: Uint8Array, opts: DecodeOptions = {}): Pr
  * unusual; callers then decode first and crop afterwards.
  */
 export function probeSize(bytes: Uint8Array): { width: number; height: number } | null {
-  const n = bytes.length;
-  if (n < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
   let orientation = 1;
-  let p = 2;
-  while (p + 4 <= n) {
-    if (bytes[p] !== 0xff) return null;
-    const marker = bytes[p + 1];
-    if (marker === 0xff) { p++; continue; } // fill byte
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { p += 2; continue; }
-    const len = (bytes[p + 2] << 8) | bytes[p + 3];
-    if (len < 2 || p + 2 + len > n) return null;
-    const seg = p + 4;
+  let size: { width: number; height: number } | null = null;
+  // Stops at the frame header: the size is known there, whatever follows.
+  walkSegments(bytes, (marker, seg, len) => {
     if (marker === 0xe1) {
-      const o = exifOrientation(bytes, seg, len - 2);
+      const o = exifOrientation(bytes, seg, len);
       if (o) orientation = o;
     } else if (isStartOfFrame(marker)) {
-      if (len < 7) return null;
+      if (len < 5) return true;
       const height = (bytes[seg + 1] << 8) | bytes[seg + 2];
       const width = (bytes[seg + 3] << 8) | bytes[seg + 4];
-      if (!width || !height) return null;
-      return orientation >= 5 && orientation <= 8 ? { width: height, height: width } : { width, height };
+      if (width && height) size = orientation >= 5 && orientation <= 8 ? { width: height, height: width } : { width, height };
+      return true;
     } else if (marker === 0xda) {
-      return null; // scan started without a frame header
+      return true; // scan started without a frame header
     }
-    p += 2 + len;
-  }
-  return null;
+    return false;
+  });
+  return size;
 }
 
 /**

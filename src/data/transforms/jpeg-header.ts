@@ -1,5 +1,5 @@
-// Reading a JPEG's header segments (everything before the first scan) without decoding.
-// Two callers: probeSize (decode.ts) wants the displayed size to choose the crop before
+// Reading a JPEG's header segments (everything before the first scan) without decoding:
+// one segment walker (walkSegments) and what is read from it. Two callers: probeSize (decode.ts) wants the displayed size to choose the crop before
 // decoding; the fast decoder (decode-fast.ts) wants to know whether libjpeg-turbo can give
 // what sharp would give for this file. Plain byte reads, no dependencies, so the
 // orchestrator side can import it too.
@@ -24,26 +24,40 @@ export interface JpegHeader {
 }
 
 /**
- * The header of a JPEG up to its first start-of-scan, or null when the bytes are not a JPEG
- * or a segment is malformed or cut short before the scan starts.
+ * Walks a JPEG's marker segments from SOI on, calling `visit(marker, start, length)` with each
+ * segment's payload (after its 2-byte length). Standalone markers and fill bytes are skipped.
+ * `visit` returns true to stop. The walk's result: 'stopped' (visit asked), 'malformed'
+ * (not a JPEG, a bad marker, a segment running past the end) or 'end' (bytes ran out first).
  */
-export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
+export function walkSegments(bytes: Uint8Array, visit: (marker: number, start: number, length: number) => boolean | void): 'stopped' | 'malformed' | 'end' {
   const n = bytes.length;
-  if (n < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
-  let frame: Pick<JpegHeader, 'width' | 'height' | 'sof' | 'precision' | 'components'> | null = null;
-  let orientation = 0;
-  let icc = false, adobe = false;
-  const quantMeans: number[] = [];
+  if (n < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return 'malformed';
   let p = 2;
   while (p + 4 <= n) {
-    if (bytes[p] !== 0xff) return null;
+    if (bytes[p] !== 0xff) return 'malformed';
     const marker = bytes[p + 1];
     if (marker === 0xff) { p++; continue; } // fill byte
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { p += 2; continue; }
     const len = (bytes[p + 2] << 8) | bytes[p + 3];
-    if (len < 2 || p + 2 + len > n) return null;
-    const seg = p + 4;
-    const segLen = len - 2;
+    if (len < 2 || p + 2 + len > n) return 'malformed';
+    if (visit(marker, p + 4, len - 2)) return 'stopped';
+    p += 2 + len;
+  }
+  return 'end';
+}
+
+/**
+ * The header of a JPEG up to its first start-of-scan, or null when the bytes are not a JPEG
+ * or a segment is malformed or cut short before the scan starts.
+ */
+export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
+  type Frame = Pick<JpegHeader, 'width' | 'height' | 'sof' | 'precision' | 'components'>;
+  // Held in an object: TypeScript does not see assignments made inside the visitor.
+  const got: { frame: Frame | null } = { frame: null };
+  let orientation = 0;
+  let icc = false, adobe = false, bad = false, scan = false;
+  const quantMeans: number[] = [];
+  const walk = walkSegments(bytes, (marker, seg, segLen) => {
     if (marker === 0xe1) {
       const o = exifOrientation(bytes, seg, segLen);
       if (o) orientation = o;
@@ -58,28 +72,30 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | null {
       while (q < end) {
         const wide = bytes[q] >> 4;
         const size = wide ? 128 : 64;
-        if (q + 1 + size > end) return null;
+        if (q + 1 + size > end) return (bad = true);
         let sum = 0;
         for (let k = 0; k < 64; k++) sum += wide ? (bytes[q + 1 + 2 * k] << 8) | bytes[q + 2 + 2 * k] : bytes[q + 1 + k];
         quantMeans.push(sum / 64);
         q += 1 + size;
       }
     } else if (isStartOfFrame(marker)) {
-      if (segLen < 6) return null;
-      frame = {
+      if (segLen < 6) return (bad = true);
+      const frame: Frame = {
         sof: marker,
         precision: bytes[seg],
         height: (bytes[seg + 1] << 8) | bytes[seg + 2],
         width: (bytes[seg + 3] << 8) | bytes[seg + 4],
         components: bytes[seg + 5],
       };
-      if (!frame.width || !frame.height) return null;
+      if (!frame.width || !frame.height) return (bad = true);
+      got.frame = frame;
     } else if (marker === 0xda) {
-      return frame ? { ...frame, orientation, icc, adobe, quantMeans } : null;
+      return (scan = true);
     }
-    p += 2 + len;
-  }
-  return null;
+    return false;
+  });
+  if (walk !== 'stopped' || bad || !scan || !got.frame) return null;
+  return { ...got.frame, orientation, icc, adobe, quantMeans };
 }
 
 export function isStartOfFrame(m: number): boolean {
