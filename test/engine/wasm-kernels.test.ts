@@ -8,6 +8,7 @@ import { abs, gaussian, initBackends, on, withinSumBound } from './backends.ts';
 import { wasmTrainingKernelsRegistered } from '../../src/engine/wasm-kernels/index.ts';
 import { inputGradPath } from '../../src/engine/wasm-kernels/conv2d-backprop-input.ts';
 import { unregisterCpuTrainingKernels } from '../../src/engine/cpu-kernels/index.ts';
+import { setHeapKernels } from '../../src/engine/wasm-kernels/heap-module.ts';
 import { CONV_CASES as CASES, filterGrad, inputGrad, outShape } from './conv-cases.ts';
 
 before(async () => {
@@ -22,17 +23,22 @@ test('wasm kernels are registered by selectBackend', () => {
 });
 
 for (const [k, c] of CASES.entries()) {
-  test(`Conv2DBackpropFilter wasm = cpu: ${c.name}`, async () => {
-    const dyShape = outShape(c);
-    const x = gaussian(c.x, 1, 2 * k);
-    const dy = gaussian(dyShape, 1, 2 * k + 1);
-    const want = await on('cpu', filterGrad(c, x, dy, dyShape));
-    const got = await on('wasm', filterGrad(c, x, dy, dyShape));
-    const bound = await on('cpu', filterGrad(c, abs(x), abs(dy), dyShape));
-    assert.deepEqual(got.shape, c.f);
-    const terms = dyShape[0] * dyShape[1] * dyShape[2];
-    assert.equal(withinSumBound(got.values, want.values, bound.values, terms), null);
-  });
+  // With the SIMD heap kernels (the default) and without (the JavaScript gathers and transposes
+  // that run where WebAssembly SIMD is missing).
+  for (const simd of [true, false]) {
+    test(`Conv2DBackpropFilter wasm = cpu${simd ? '' : ' (JavaScript paths)'}: ${c.name}`, async () => {
+      const dyShape = outShape(c);
+      const x = gaussian(c.x, 1, 2 * k);
+      const dy = gaussian(dyShape, 1, 2 * k + 1);
+      const want = await on('cpu', filterGrad(c, x, dy, dyShape));
+      setHeapKernels(simd);
+      const got = await on('wasm', filterGrad(c, x, dy, dyShape)).finally(() => setHeapKernels(true));
+      const bound = await on('cpu', filterGrad(c, abs(x), abs(dy), dyShape));
+      assert.deepEqual(got.shape, c.f);
+      const terms = dyShape[0] * dyShape[1] * dyShape[2];
+      assert.equal(withinSumBound(got.values, want.values, bound.values, terms), null);
+    });
+  }
 
   for (const mode of ['auto', 'gemm', 'phases'] as const) {
     test(`Conv2DBackpropInput wasm = cpu (${mode} path): ${c.name}`, async () => {

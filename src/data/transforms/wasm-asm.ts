@@ -10,7 +10,7 @@ export const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 export const OP = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f,
   get: 0x20, set: 0x21, tee: 0x22,
-  load: 0x28, f32Load: 0x2a, f64Load: 0x2b, load8u: 0x2d, store: 0x36, store8: 0x3a, store16: 0x3b,
+  load: 0x28, f32Load: 0x2a, f64Load: 0x2b, load8u: 0x2d, store: 0x36, f32Store: 0x38, store8: 0x3a, store16: 0x3b,
   const: 0x41, f64Const: 0x44,
   eqz: 0x45, eq: 0x46, ne: 0x47, ltS: 0x48, ltU: 0x49, gtS: 0x4a, geS: 0x4e, geU: 0x4f,
   f64Eq: 0x61, f64Lt: 0x63, f64Ge: 0x66,
@@ -47,7 +47,8 @@ export class Locals {
 
 /** SIMD opcodes (after the 0xfd prefix). */
 export const V = {
-  load: 0, load8x8u: 2, store: 11, shuffle: 13, splat32: 17, f32Splat: 19, f64Splat: 20, i32Extract: 27, f64Replace: 34,
+  load: 0, load8x8u: 2, store: 11, shuffle: 13,
+  f32DemoteF64Zero: 94, f64PromoteLowF32: 95, splat32: 17, f32Splat: 19, f64Splat: 20, i32Extract: 27, f64Replace: 34,
   f64Eq: 71, f64Lt: 73, f64Ge: 76, or: 80, anyTrue: 83, bitmask: 100, f64Floor: 117,
   store8Lane: 88, store16Lane: 89, store32Lane: 90, load32Zero: 92, load64Zero: 93,
   narrow16to8u: 102, add16: 142, shl16: 139,
@@ -153,15 +154,22 @@ export interface WasmFunction {
   body: Code;
 }
 
-/** A module with one memory (exported as 'mem', 16 pages to start) and the given exported functions. */
-export function moduleBytes(funcs: WasmFunction[]): Uint8Array<ArrayBuffer> {
+/**
+ * A module with one memory and the given exported functions. The memory is its own (exported
+ * as 'mem', 16 pages to start) or, with `importMemory`, imported as env.mem: the kernels then
+ * work in place on another module's heap (tfjs-wasm's tensors, src/engine/wasm-kernels/heap-module.ts).
+ */
+export function moduleBytes(funcs: WasmFunction[], opts: { importMemory?: boolean } = {}): Uint8Array<ArrayBuffer> {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
+  const exports = funcs.map((f, k) => [...name(f.name), 0x00, ...uleb(k)]);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
+    // import: env.mem, a memory of at least 0 pages (any size the exporter has)
+    ...(opts.importMemory ? section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x00]])) : []),
     ...section(3, vec(funcs.map((_, k) => uleb(k)))),
-    ...section(5, vec([[0x00, ...uleb(16)]])), // memory: 16 pages to start, grown on demand
-    ...section(7, vec([[...name('mem'), 0x02, 0], ...funcs.map((f, k) => [...name(f.name), 0x00, ...uleb(k)])])),
+    ...(opts.importMemory ? [] : section(5, vec([[0x00, ...uleb(16)]]))), // own memory: 16 pages to start, grown on demand
+    ...section(7, vec(opts.importMemory ? exports : [[...name('mem'), 0x02, 0], ...exports])),
     ...section(10, vec(funcs.map((f) => func(f.locals, f.body)))),
   ];
   return new Uint8Array(bytes);
@@ -169,13 +177,14 @@ export function moduleBytes(funcs: WasmFunction[]): Uint8Array<ArrayBuffer> {
 
 /**
  * Instantiates the module, or returns null where WebAssembly SIMD is unavailable or
- * RSB_NO_SIMD=1 (both mean: run the plain JavaScript).
+ * RSB_NO_SIMD=1 (both mean: run the plain JavaScript). `memory` is what an importMemory
+ * module works on.
  */
-export function instantiate(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Exports | null {
+export function instantiate(bytes: Uint8Array<ArrayBuffer>, memory?: WebAssembly.Memory): WebAssembly.Exports | null {
   try {
     if ((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.RSB_NO_SIMD === '1') return null;
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes), memory ? { env: { mem: memory } } : {}).exports;
   } catch {
     return null;
   }

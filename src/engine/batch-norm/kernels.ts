@@ -8,7 +8,9 @@
 // never on the path to the loss.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { batchNormTrainBackward, batchNormTrainForward } from './math.ts';
+import { BACKWARD_WORK, FORWARD_WORK, batchNormTrainBackward, batchNormTrainForward, jsPasses, type BatchNormPasses } from './math.ts';
+import { heapPasses } from './simd.ts';
+import { heapKernels } from '../wasm-kernels/heap-module.ts';
 
 export const BN_TRAIN = 'RsbBatchNormTrain';
 export const BN_TRAIN_GRAD = 'RsbBatchNormTrainGrad';
@@ -16,13 +18,25 @@ export const BN_TRAIN_GRAD = 'RsbBatchNormTrainGrad';
 /** Reading inputs and making outputs, per backend (their storage differs). */
 interface Storage {
   read(backend: unknown, t: TensorInfo): Float32Array;
-  /** Makes every output first, then returns views (wasm views detach when the heap grows). */
-  outputs(backend: unknown, shapes: number[][]): { infos: TensorInfo[]; views: Float32Array[] };
+  /**
+   * Makes every output and `workF64` float64 of scratch first, then returns views (wasm views
+   * detach when the heap grows), the passes to run on them, and release() for the scratch.
+   */
+  outputs(backend: unknown, shapes: number[][], workF64: number): Outputs;
+}
+
+interface Outputs {
+  infos: TensorInfo[];
+  views: Float32Array[];
+  work: Float64Array;
+  passes: BatchNormPasses;
+  release(): void;
 }
 
 interface WasmLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
+  disposeData(dataId: object): boolean;
 }
 interface CpuLike {
   data: { get(dataId: object): { values: unknown } };
@@ -31,10 +45,23 @@ interface CpuLike {
 
 const wasmStorage: Storage = {
   read: (backend, t) => (backend as WasmLike).typedArrayFromHeap(t),
-  outputs: (backend, shapes) => {
+  outputs: (backend, shapes, workF64) => {
     const b = backend as WasmLike;
+    const k = heapKernels(backend);
     const infos = shapes.map((s) => b.makeOutput(s, 'float32'));
-    return { infos, views: infos.map((i) => b.typedArrayFromHeap(i)) };
+    // The scratch lives on the heap too when the SIMD passes run, so they can address it.
+    const scratch = k ? b.makeOutput([2 * workF64 + 2], 'float32') : null;
+    const views = infos.map((i) => b.typedArrayFromHeap(i));
+    let work: Float64Array = new Float64Array(workF64);
+    if (scratch) {
+      const f = b.typedArrayFromHeap(scratch);
+      work = new Float64Array(f.buffer, (f.byteOffset + 7) & ~7, workF64); // 8-aligned (malloc gives >= 8)
+    }
+    return {
+      infos, views, work,
+      passes: k ? heapPasses(k) : jsPasses,
+      release: () => { if (scratch) b.disposeData(scratch.dataId); },
+    };
   },
 };
 
@@ -44,11 +71,11 @@ const cpuStorage: Storage = {
     if (!(v instanceof Float32Array)) throw new Error(`${BN_TRAIN} (cpu): inputs must be float32, got ${t.dtype}`);
     return v;
   },
-  outputs: (backend, shapes) => {
+  outputs: (backend, shapes, workF64) => {
     const views = shapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)));
     // The cpu backend takes ownership of the arrays; filling them after makeTensorInfo is fine.
     const infos = shapes.map((s, i) => (backend as CpuLike).makeTensorInfo(s, 'float32', views[i]));
-    return { infos, views };
+    return { infos, views, work: new Float64Array(workF64), passes: jsPasses, release: () => {} };
   },
 };
 
@@ -68,9 +95,14 @@ function forwardKernel(storage: Storage) {
     const { x, gamma, beta } = args.inputs;
     const eps = args.attrs.eps as number;
     const { rows, c } = checkShapes(x, [gamma, beta]);
-    const { infos, views } = storage.outputs(args.backend, [x.shape, [c], [c]]);
-    batchNormTrainForward(storage.read(args.backend, x), rows, c, storage.read(args.backend, gamma), storage.read(args.backend, beta), eps, views[0], views[1], views[2]);
-    return infos;
+    const o = storage.outputs(args.backend, [x.shape, [c], [c]], FORWARD_WORK * c);
+    const read = (t: TensorInfo) => storage.read(args.backend, t);
+    try {
+      batchNormTrainForward(read(x), rows, c, read(gamma), read(beta), eps, o.views[0], o.views[1], o.views[2], o.passes, o.work);
+    } finally {
+      o.release();
+    }
+    return o.infos;
   };
 }
 
@@ -79,10 +111,14 @@ function backwardKernel(storage: Storage) {
     const { dy, x, gamma, mean, variance } = args.inputs;
     const eps = args.attrs.eps as number;
     const { rows, c } = checkShapes(x, [gamma, mean, variance]);
-    const { infos, views } = storage.outputs(args.backend, [x.shape, [c], [c]]);
+    const o = storage.outputs(args.backend, [x.shape, [c], [c]], BACKWARD_WORK * c);
     const read = (t: TensorInfo) => storage.read(args.backend, t);
-    batchNormTrainBackward(read(dy), read(x), rows, c, read(gamma), read(mean), read(variance), eps, views[0], views[1], views[2]);
-    return infos;
+    try {
+      batchNormTrainBackward(read(dy), read(x), rows, c, read(gamma), read(mean), read(variance), eps, o.views[0], o.views[1], o.views[2], o.passes, o.work);
+    } finally {
+      o.release();
+    }
+    return o.infos;
   };
 }
 

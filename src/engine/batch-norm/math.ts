@@ -14,7 +14,7 @@
 // the next block takes the same rows, still in L1 (64 rows x 1024 channels x 4 bytes = 256 KB
 // at worst, usually far less). Walking every row for each block instead reads every cache line
 // from memory twice (a block covers half a 64-byte line). Measured ~1.5x faster on c >= 256.
-const ROW_CHUNK = 32;
+export const ROW_CHUNK = 32;
 
 /**
  * out[c] = sum over rows of v[r, c] and, when `sq` is given, sq[c] = sum of v[r, c]^2, in
@@ -137,18 +137,42 @@ function gradInput(dy: Float32Array, x: Float32Array, rows: number, c: number, a
   }
 }
 
+/**
+ * The four passes over the activations, separate from the per-channel arithmetic so that the
+ * wasm backend can run them as SIMD kernels on its heap (./simd.ts, same bits) while this file
+ * keeps the one statement of the maths. float64 arrays handed to a pass come from `work`.
+ */
+export interface BatchNormPasses {
+  columnSums(v: Float32Array, rows: number, c: number, out: Float64Array, sq: Float64Array): void;
+  gradSums(dy: Float32Array, x: Float32Array, rows: number, c: number, sdy: Float64Array, sdyx: Float64Array): void;
+  affine(x: Float32Array, rows: number, c: number, scale: Float64Array, shift: Float64Array, y: Float32Array): void;
+  gradInput(dy: Float32Array, x: Float32Array, rows: number, c: number, a: Float64Array, bx: Float64Array, d: Float64Array, dx: Float32Array): void;
+}
+
+export const jsPasses: BatchNormPasses = { columnSums, gradSums, affine, gradInput };
+
+/** float64 scratch the forward pass needs: 4 arrays of c */
+export const FORWARD_WORK = 4;
+/** float64 scratch the backward pass needs: 5 arrays of c */
+export const BACKWARD_WORK = 5;
+
+function carve(work: Float64Array, c: number, n: number): Float64Array[] {
+  if (work.length < n * c) throw new Error(`batch norm: work array of ${work.length} float64, need ${n * c}`);
+  return Array.from({ length: n }, (_, k) => work.subarray(k * c, (k + 1) * c));
+}
+
 export function batchNormTrainForward(
   x: Float32Array, rows: number, c: number, gamma: Float32Array, beta: Float32Array, eps: number,
   y: Float32Array, meanOut: Float32Array, varianceOut: Float32Array,
+  passes: BatchNormPasses = jsPasses, work: Float64Array = new Float64Array(FORWARD_WORK * c),
 ): void {
   // One pass for sum and sum of squares: var = E[x^2] - mean^2 in float64. Its rounding error is
   // ~1e-16 * rows * (1 + mean^2/var) relative to var (1e-11 at rows = 131072 for a centred
   // channel), far below float32's 6e-8, unless |mean| > ~1000 std, which conv outputs never are.
-  const mean = new Float64Array(c);
-  const variance = new Float64Array(c);
-  columnSums(x, rows, c, mean, variance);
-  const scale = new Float64Array(c);
-  const shift = new Float64Array(c);
+  const [mean, variance, scale, shift] = carve(work, c, FORWARD_WORK);
+  mean.fill(0);
+  variance.fill(0);
+  passes.columnSums(x, rows, c, mean, variance);
   for (let k = 0; k < c; k++) {
     mean[k] /= rows;
     variance[k] = Math.max(0, variance[k] / rows - mean[k] * mean[k]);
@@ -157,31 +181,32 @@ export function batchNormTrainForward(
     meanOut[k] = mean[k];
     varianceOut[k] = variance[k];
   }
-  affine(x, rows, c, scale, shift, y);
+  passes.affine(x, rows, c, scale, shift, y);
 }
 
 export function batchNormTrainBackward(
   dy: Float32Array, x: Float32Array, rows: number, c: number, gamma: Float32Array,
   meanIn: Float32Array, varianceIn: Float32Array, eps: number,
   dx: Float32Array, dgammaOut: Float32Array, dbetaOut: Float32Array,
+  passes: BatchNormPasses = jsPasses, work: Float64Array = new Float64Array(BACKWARD_WORK * c),
 ): void {
-  const mean = Float64Array.from(meanIn);
   // sum dy*(x - mean) = sum dy*x - mean * sum dy, both sums from one pass (float64: the
   // cancellation costs ~1e-16 * rows * |mean| * sum|dy| / |result|, negligible for conv outputs).
-  const dbeta = new Float64Array(c);
-  const cross = new Float64Array(c);
-  gradSums(dy, x, rows, c, dbeta, cross);
-  for (let k = 0; k < c; k++) cross[k] -= mean[k] * dbeta[k];
-  const a = new Float64Array(c), bx = new Float64Array(c), d = new Float64Array(c);
+  const [dbeta, cross, a, bx, d] = carve(work, c, BACKWARD_WORK);
+  dbeta.fill(0);
+  cross.fill(0);
+  passes.gradSums(dy, x, rows, c, dbeta, cross);
   for (let k = 0; k < c; k++) {
+    const mean = meanIn[k];
+    cross[k] -= mean * dbeta[k];
     const rstd = 1 / Math.sqrt(varianceIn[k] + eps);
     const dgamma = cross[k] * rstd;
     const kk = gamma[k] * rstd;
     a[k] = kk;
     bx[k] = (-kk * rstd * dgamma) / rows;
-    d[k] = (-kk * dbeta[k]) / rows - bx[k] * mean[k];
+    d[k] = (-kk * dbeta[k]) / rows - bx[k] * mean;
     dgammaOut[k] = dgamma;
     dbetaOut[k] = dbeta[k];
   }
-  gradInput(dy, x, rows, c, a, bx, d, dx);
+  passes.gradInput(dy, x, rows, c, a, bx, d, dx);
 }

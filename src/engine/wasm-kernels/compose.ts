@@ -7,6 +7,7 @@
 // are registered, so a kernel we replace (BatchMatMul) can still reach the native one.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { heapKernels } from './heap-module.ts';
 
 /** The tiny part of BackendWasm's surface we use (its class is not exported by the package). */
 export interface WasmBackendLike extends KernelBackend {
@@ -92,8 +93,9 @@ export function transposeInto(src: Float32Array, srcOffset: number, rows: number
 
 /**
  * A float32 tensor with its last two axes swapped, materialised (batched 2-D transposes).
- * Written here rather than calling tfjs-wasm's Transpose: the tiled copy is about twice as
- * fast, and the conv gradients transpose ~300 MB per resnet50 micro-batch.
+ * Written here rather than calling tfjs-wasm's Transpose: the conv gradients transpose ~300 MB
+ * per resnet50 micro-batch. The SIMD kernel on the heap (./transpose-simd.ts) runs where it
+ * can; the tiled JavaScript copy, about twice as fast as tfjs-wasm's Transpose, otherwise.
  */
 export function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
   const rank = x.shape.length;
@@ -112,7 +114,11 @@ export function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo
   const src = backend.typedArrayFromHeap(x) as Float32Array;
   const dst = backend.typedArrayFromHeap(out) as Float32Array;
   const plane = rows * cols;
-  for (let off = 0; off < src.length; off += plane) transposeInto(src, off, rows, cols, dst, off);
+  const k = heapKernels(backend);
+  for (let off = 0; off < src.length; off += plane) {
+    if (k) k.transpose(src.byteOffset + 4 * off, 4 * cols, dst.byteOffset + 4 * off, 4 * rows, rows, cols);
+    else transposeInto(src, off, rows, cols, dst, off);
+  }
   return out;
 }
 

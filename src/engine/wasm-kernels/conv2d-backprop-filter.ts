@@ -16,6 +16,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, free, matMul2d, reshape, transpose2d, type WasmBackendLike } from './compose.ts';
 import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
+import { heapKernels, type HeapKernels } from './heap-module.ts';
 
 /**
  * The (strided) input window that filter tap (i, j) multiplies, as an M x Cin matrix, copied
@@ -56,35 +57,57 @@ function tapWindow(backend: WasmBackendLike, xpad: TensorInfo, g: ConvGeometry, 
 const GATHER_BLOCK = 16;
 
 /**
- * col^T in one pass: row (tap, ci), column m = the input value tap t reads for output pixel m.
- * Blocked by GATHER_BLOCK output pixels of one output row, so reads stay in L1 and writes are
- * GATHER_BLOCK-long contiguous runs. Faster than copy + native transpose per tap for narrow
- * inputs (stem: 35 vs 41 ms), slower for wide ones (64 channels: 48 vs 38 ms).
+ * Visits every (tap, image, output row) window of col^T: `inRow` is where its first input pixel
+ * starts in the padded input (the next pixel is sw*Cin floats on), and that window's Cin rows of
+ * wo values start at col^T offset `dst` (rows m apart). col^T row (tap, ci), column m = the
+ * input value tap t reads for output pixel m.
  */
-function gatherTransposed(src: Float32Array, xShape: number[], colT: Float32Array, g: ConvGeometry): void {
+function forEachWindow(xShape: number[], g: ConvGeometry, visit: (inRow: number, dst: number) => void): void {
   const [, hp, wp] = xShape;
-  const { n, ho, wo, cin, kh, kw, sh, sw } = g;
+  const { n, ho, wo, cin, kh, kw, sh } = g;
   const m = n * ho * wo;
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const tapRow = (i * kw + j) * cin * m;
       for (let b = 0; b < n; b++) {
-        for (let oy = 0; oy < ho; oy++) {
-          const inRow = ((b * hp + oy * sh + i) * wp + j) * cin;
-          const outCol = (b * ho + oy) * wo;
-          for (let ox0 = 0; ox0 < wo; ox0 += GATHER_BLOCK) {
-            const ox1 = Math.min(wo, ox0 + GATHER_BLOCK);
-            for (let ci = 0; ci < cin; ci++) {
-              let d = tapRow + ci * m + outCol + ox0;
-              let s = inRow + ox0 * sw * cin + ci;
-              const step = sw * cin;
-              for (let ox = ox0; ox < ox1; ox++, s += step) colT[d++] = src[s];
-            }
-          }
-        }
+        for (let oy = 0; oy < ho; oy++) visit(((b * hp + oy * sh + i) * wp + j) * cin, tapRow + (b * ho + oy) * wo);
       }
     }
   }
+}
+
+/**
+ * col^T in one JavaScript pass, blocked by GATHER_BLOCK output pixels of one output row, so
+ * reads stay in L1 and writes are GATHER_BLOCK-long contiguous runs. Faster than copy + native
+ * transpose per tap for narrow inputs (stem: 35 vs 41 ms), slower for wide ones (64 channels:
+ * 48 vs 38 ms).
+ */
+function gatherTransposed(src: Float32Array, xShape: number[], colT: Float32Array, g: ConvGeometry): void {
+  const { n, ho, wo, cin, sw } = g;
+  const m = n * ho * wo;
+  const step = sw * cin;
+  forEachWindow(xShape, g, (inRow, dst) => {
+    for (let ox0 = 0; ox0 < wo; ox0 += GATHER_BLOCK) {
+      const ox1 = Math.min(wo, ox0 + GATHER_BLOCK);
+      for (let ci = 0; ci < cin; ci++) {
+        let d = dst + ci * m + ox0;
+        let s = inRow + ox0 * step + ci;
+        for (let ox = ox0; ox < ox1; ox++, s += step) colT[d++] = src[s];
+      }
+    }
+  });
+}
+
+/**
+ * col^T through the SIMD transpose kernel: each window, wo pixels of Cin channels, is transposed
+ * straight into its Cin rows x wo columns of col^T. No window copy and no second copy into
+ * col^T, which the route through tapWindow needs.
+ */
+function gatherTransposedSimd(k: HeapKernels, src: Float32Array, xShape: number[], colT: Float32Array, g: ConvGeometry): void {
+  const m = g.n * g.ho * g.wo;
+  forEachWindow(xShape, g, (inRow, dst) => {
+    k.transpose(src.byteOffset + 4 * inRow, 4 * g.sw * g.cin, colT.byteOffset + 4 * dst, 4 * m, g.wo, g.cin);
+  });
 }
 
 /** The gradient of a 1x1 convolution's filter: one matrix product. */
@@ -126,7 +149,10 @@ function viaColumns(backend: WasmBackendLike, xpad: TensorInfo, dy2: TensorInfo,
   const m = g.n * g.ho * g.wo;
   const taps = g.kh * g.kw;
   const colT = backend.makeOutput([taps * g.cin, m], 'float32');
-  if (g.cin < JS_GATHER_MAX_CHANNELS) {
+  const k = heapKernels(backend);
+  if (k) {
+    gatherTransposedSimd(k, backend.typedArrayFromHeap(xpad) as Float32Array, xpad.shape, backend.typedArrayFromHeap(colT) as Float32Array, g);
+  } else if (g.cin < JS_GATHER_MAX_CHANNELS) {
     // Heap views are fetched after the last allocation before use (allocations may grow the heap).
     gatherTransposed(backend.typedArrayFromHeap(xpad) as Float32Array, xpad.shape, backend.typedArrayFromHeap(colT) as Float32Array, g);
   } else {
