@@ -13,6 +13,7 @@
 // crops, the mixup draws and the drop-path masks all come from counter-based streams keyed
 // by (seed, purpose, epoch, position). Model, BN stats, optimizer moments and the position
 // (epoch, update) are all that a checkpoint holds.
+import { setImmediate } from 'node:timers';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../model/tf.ts';
@@ -156,8 +157,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let startEpoch = 0, startUpdate = 0, updates = 0, elapsedBefore = 0, resumes = 0;
   let partial = { lossSum: 0, correct: 0, samples: 0, seconds: 0 };
   let resumedFrom: number | null = null;
+  // The plan's key, plus what changes the trajectory without changing the plan: the training
+  // decoder (other pixels) and the worker count (BatchNorm statistics are per worker). A stage
+  // run by hand into the same folder with either changed must start afresh, not resume.
+  const runKey = `${plan.runKey}|decoder ${trainTf.decoder}|workers ${o.devices}`;
   const ck = loadCheckpoint(ckptFile);
-  if (ck && ck.meta.runKey === plan.runKey) {
+  if (ck && ck.meta.runKey === runKey) {
     const extra = ck.meta.extra as { optimizer: Omit<OptimizerState, 'slots'>; nextUpdate: number; partial: typeof partial; resumes: number };
     restore(model, opt, ck.tensors, extra.optimizer, ckptFile);
     startEpoch = ck.meta.nextEpoch;
@@ -170,7 +175,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     writeEpochs(workMetrics, readEpochs(workMetrics).filter((m) => m.epoch < startEpoch));
     log(`resuming from ${ckptFile}: epoch ${startEpoch + 1}, update ${startUpdate} of ${plan.updatesPerEpoch}`);
   } else {
-    if (ck) log(`${ckptFile} belongs to another run (recipe, profile, dataset or seed changed): starting afresh`);
+    if (ck) log(`${ckptFile} belongs to another run (recipe, profile, dataset, seed, decoder or worker count changed): starting afresh`);
     writeEpochs(workMetrics, []);
   }
 
@@ -219,7 +224,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const save = (nextEpoch: number, nextUpdate: number, part: typeof partial) => {
     const { tensors, state } = snapshot(model, opt);
     saveCheckpoint(ckptFile, {
-      meta: { format: 'rsb-checkpoint/1', nextEpoch, updates, elapsed: elapsedBefore + (performance.now() - sessionStart) / 1000, runKey: plan.runKey, extra: { optimizer: state, nextUpdate, partial: part, resumes } },
+      meta: { format: 'rsb-checkpoint/1', nextEpoch, updates, elapsed: elapsedBefore + (performance.now() - sessionStart) / 1000, runKey, extra: { optimizer: state, nextUpdate, partial: part, resumes } },
       tensors,
     });
   };
@@ -290,6 +295,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         const rate = samples / Math.max(seconds, 1e-9);
         const left = (plan.totalEpochs - epoch) * plan.updatesPerEpoch - (u + 1);
         progress.update({ epoch, epochs: plan.totalEpochs, step: u + 1, steps: plan.updatesPerEpoch, imagesPerSec: rate, eta: (left * B) / rate, loss: lossSum / samples, lr });
+        // One turn of the event loop per update: a signal handler runs only there, and when the
+        // loader's batches are already waiting and one device computes in this thread, every
+        // await above resolves without one (a small run could finish with SIGTERM unseen).
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (stopSignal && u + 1 < plan.updatesPerEpoch) {
           await next?.catch(() => undefined);
           await batches.return(undefined);
@@ -331,7 +340,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const { tensors, state } = snapshot(model, opt);
     const modelOnly = new Map([...tensors].filter(([k]) => k.startsWith('model/')));
     saveCheckpoint(join(o.outDir, 'model.ckpt'), {
-      meta: { format: 'rsb-checkpoint/1', nextEpoch: plan.totalEpochs, updates, elapsed: elapsedBefore + (performance.now() - sessionStart) / 1000, runKey: plan.runKey, extra: { arch, modelOptions, optimizer: state.kind } },
+      meta: { format: 'rsb-checkpoint/1', nextEpoch: plan.totalEpochs, updates, elapsed: elapsedBefore + (performance.now() - sessionStart) / 1000, runKey, extra: { arch, modelOptions, optimizer: state.kind } },
       tensors: modelOnly,
     });
     // The same weights in timm's layout, loadable with timm.create_model(..., pretrained_cfg_overlay=dict(file=...)).

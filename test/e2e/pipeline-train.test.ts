@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, existsSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, existsSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,15 @@ test('pipeline eval:a1 survives kill -9 in epoch 2 and matches an uninterrupted 
     const stopped = await runScript(handArgs, /epoch 2\/3 step 1\/3/, 'SIGTERM');
     assert.equal(stopped.code, 130, stopped.out.slice(-2000));
     assert.match(stopped.out, /SIGTERM: checkpointing after the current update/);
+    // The same checkpoint under another training decoder or worker count is another run's
+    // (other pixels; per-worker BatchNorm statistics): a copy of the folder starts afresh.
+    for (const other of [['--decoder', 'exact'], ['--devices', '2']]) {
+      const copy = join(tmp, `by-hand-${other[0].slice(2)}`);
+      cpSync(byHand, copy, { recursive: true });
+      const argv = [...handArgs.slice(0, -1), copy, ...other];
+      const fresh = await runScript(argv, /starting afresh|resuming from/, 'SIGKILL');
+      assert.match(fresh.out, /belongs to another run .*: starting afresh/, `${other.join(' ')}: ${fresh.out.slice(-2000)}`);
+    }
     const resumedByHand = await runScript(handArgs);
     assert.equal(resumedByHand.code, 0, resumedByHand.out.slice(-2000));
     // Where it stops depends on when the signal lands; any update boundary must resume exactly.
