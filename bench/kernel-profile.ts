@@ -1,9 +1,13 @@
-// npm run bench -- kernel-profile [--arch resnet50] [--size 128] [--micro 8] [--steps 2] [--copies 1]
+// npm run bench -- kernel-profile [--arch resnet50] [--size 128] [--micro 8] [--steps 2] [--copies 1] [--inner]
 //
 // Where the time of one micro-batch's forward + backward goes, per wasm kernel: every kernel
 // registered for wasm is wrapped with a timer, and time is attributed exclusively (a kernel
 // run from inside another, as our conv gradients run native transposes and matMuls, is
 // subtracted from its caller). The min over --steps micro-batches after one warm-up.
+//
+// --inner also times the native kernels (XNNPACK matMuls and convs, pads) that our kernels run
+// inside themselves, listed as 'BatchMatMul < Conv2DBackpropFilter': what remains under our
+// kernel's own name is then its own JavaScript and SIMD work (gathers, transposes, scatters).
 //
 // --copies N runs N copies of the same profile at once, each in its own process (as N
 // data-parallel workers compete for memory bandwidth and the shared cache), and prints the
@@ -26,33 +30,50 @@ async function child(): Promise<Profile> {
   const { createResNet } = await import('../src/model/resnet.ts');
   const { binaryCrossEntropy } = await import('../src/train/bce.ts');
   const { Rng } = await import('../src/util/rng.ts');
-  await selectBackend('wasm', { log: () => {} });
-  // Kernels registered on first use must exist before the wrapping below.
-  (await import('../src/engine/batch-norm/index.ts')).registerBatchNormKernels();
   const times = new Map<string, { ms: number; calls: number }>();
   const stack: number[] = []; // time spent in callees of each open kernel
-  for (const k of tf.getKernelsForBackend('wasm')) {
-    const inner = k.kernelFunc;
-    tf.unregisterKernel(k.kernelName, 'wasm');
-    tf.registerKernel({
-      ...k,
-      kernelFunc: ((args: Parameters<typeof inner>[0]) => {
+  const names: string[] = []; // the open kernels' names
+  const inner = process.argv.includes('--inner');
+  const wrapped = new WeakSet<object>();
+  /** Wraps every kernel registered for wasm now (once each) with the exclusive timer. */
+  const wrapAll = () => {
+    for (const k of tf.getKernelsForBackend('wasm')) {
+      const fn = k.kernelFunc;
+      if (wrapped.has(fn)) continue;
+      const timed = ((args: Parameters<typeof fn>[0]) => {
+        // --inner: a native kernel run from inside one of ours is listed as 'name < ours'
+        const label = inner && names.length ? `${k.kernelName} < ${names[0]}` : k.kernelName;
         stack.push(0);
+        names.push(k.kernelName);
         const t0 = performance.now();
         try {
-          return inner(args);
+          return fn(args);
         } finally {
           const total = performance.now() - t0;
           const own = total - stack.pop()!;
+          names.pop();
           if (stack.length) stack[stack.length - 1] += total;
-          const e = times.get(k.kernelName) ?? { ms: 0, calls: 0 };
+          const e = times.get(label) ?? { ms: 0, calls: 0 };
           e.ms += own;
           e.calls++;
-          times.set(k.kernelName, e);
+          times.set(label, e);
         }
-      }) as typeof inner,
-    });
+      }) as typeof fn;
+      wrapped.add(timed);
+      tf.unregisterKernel(k.kernelName, 'wasm');
+      tf.registerKernel({ ...k, kernelFunc: timed });
+    }
+  };
+  if (inner) {
+    // Wrap the native kernels before ours capture them (src/engine/wasm-kernels/compose.ts), so
+    // the matMuls, convs and pads our kernels run are timed apart from our own work.
+    await import('@tensorflow/tfjs-backend-wasm');
+    wrapAll();
   }
+  await selectBackend('wasm', { log: () => {} });
+  // Kernels registered on first use must exist before the wrapping below.
+  (await import('../src/engine/batch-norm/index.ts')).registerBatchNormKernels();
+  wrapAll();
   const arch = arg('arch', 'resnet50') as 'resnet50';
   const size = Number(arg('size', '128'));
   const micro = Number(arg('micro', '8'));

@@ -30,6 +30,12 @@ export const CONV_CASES: ConvCase[] = [
   { name: '1x1 s2 with padding (phases no tap reaches)', x: [1, 6, 6, 4], f: [1, 1, 4, 3], strides: 2, pad: sym(1) },
   { name: '2x2 s3 valid (filter smaller than the stride)', x: [2, 8, 7, 3], f: [2, 2, 3, 2], strides: 3, pad: 'valid' },
   { name: 'padding larger than the filter', x: [1, 5, 5, 2], f: [2, 2, 2, 3], strides: 1, pad: sym(3) },
+  // Cin % 4 == 0 and Cout % 8 == 0: the wasm filter gradient's outer-product kernel, with M
+  // positions past one chunk of 64 and not a multiple of it
+  { name: '1x1 s2 downsample, Cin 8 -> Cout 16', x: [2, 9, 9, 8], f: [1, 1, 8, 16], strides: 2, pad: 'valid' },
+  { name: "3x3 'same' s2, Cin 4 -> Cout 8", x: [2, 9, 8, 4], f: [3, 3, 4, 8], strides: 2, pad: 'same' },
+  { name: '7x7 s2 pad 3, Cin 4 -> Cout 24', x: [1, 18, 17, 4], f: [7, 7, 4, 24], strides: 2, pad: sym(3) },
+  { name: '3x3 s1 pad 1, 200 positions, Cin 12 -> Cout 32', x: [2, 10, 10, 12], f: [3, 3, 12, 32], strides: 1, pad: sym(1) },
 ];
 
 export function outShape(c: ConvCase): number[] {

@@ -104,8 +104,11 @@ export function ifElse(cond: Code, then: Code, otherwise?: Code): Code {
   return [...cond, OP.if, 0x40, ...then, ...(otherwise ? [OP.else, ...otherwise] : []), OP.end];
 }
 
-/** for (counter = 0; counter < limit; counter += step) body; the counter is left at the first value >= limit */
-export function forLoop(counter: number, limit: Code, body: Code, step = 1): Code {
+/**
+ * for (counter = 0; counter < limit; counter += step) body; the counter is left at the first
+ * value >= limit. `step` is a constant or code that pushes it (a local: get(n)).
+ */
+export function forLoop(counter: number, limit: Code, body: Code, step: number | Code = 1): Code {
   return [...i32(0), ...set(counter), ...loopOn(counter, limit, body, step)];
 }
 
@@ -114,13 +117,32 @@ export function forLoop(counter: number, limit: Code, body: Code, step = 1): Cod
  * Inside body, `br 1` (relative to the body's own nesting) leaves the loop and a branch to
  * depth `continueDepth` of the body skips to the increment: see `continueFrom`.
  */
-export function loopOn(counter: number, limit: Code, body: Code, step = 1): Code {
+export function loopOn(counter: number, limit: Code, body: Code, step: number | Code = 1): Code {
   return [
     OP.block, 0x40, OP.loop, 0x40,
     ...get(counter), ...limit, OP.geS, OP.brIf, 1,
     // an inner block, so `br` to it from the body ends this iteration (a `continue`)
     OP.block, 0x40, ...body, OP.end,
-    ...get(counter), ...i32(step), OP.add, ...set(counter),
+    ...get(counter), ...(typeof step === 'number' ? i32(step) : step), OP.add, ...set(counter),
+    OP.br, 0, OP.end, OP.end,
+  ];
+}
+
+/** base + (row*stride + col)*4: the byte address of float32 element (row, col) of a row-major matrix */
+export function f32Addr(base: number, row: number, stride: number, col: number): Code {
+  return [...get(row), ...get(stride), OP.mul, ...get(col), OP.add, ...i32(2), OP.shl, ...get(base), OP.add];
+}
+
+/**
+ * while (p < end, unsigned) { body; each pointer += its step local }: the walk down a column
+ * block of rows that the matrix kernels share.
+ */
+export function pointerLoop(p: number, end: number, body: Code, advance: [pointer: number, step: number][]): Code {
+  return [
+    OP.block, 0x40, OP.loop, 0x40,
+    ...get(p), ...get(end), OP.geU, OP.brIf, 1,
+    ...body,
+    ...advance.flatMap(([q, by]) => [...get(q), ...get(by), OP.add, ...set(q)]),
     OP.br, 0, OP.end, OP.end,
   ];
 }

@@ -10,7 +10,7 @@
 //
 // Channels go 8 (sums) or 4 (maps) at a time down a chunk of rows; the caller needs c % 4 == 0
 // (every BatchNorm of a ResNet) and runs the JavaScript otherwise.
-import { I32, Locals, OP, V, f64, forLoop, get, i32, mem, set, shuffle, simd, tee, type Code, type WasmFunction } from '../../data/transforms/wasm-asm.ts';
+import { I32, Locals, OP, V, f32Addr, f64, forLoop, get, i32, mem, pointerLoop, set, shuffle, simd, tee, type Code, type WasmFunction } from '../../data/transforms/wasm-asm.ts';
 import { ROW_CHUNK, jsPasses, type BatchNormPasses } from './math.ts';
 import { onHeap, type HeapKernels } from '../wasm-kernels/heap-module.ts';
 
@@ -76,16 +76,10 @@ export function bnSumsKernel(name: string, kind: 'sq' | 'cross'): WasmFunction {
       OP.block, 0x40, OP.loop, 0x40,
       ...get(k0), ...i32(width), OP.add, ...get(c), OP.gtS, OP.brIf, 1,
       ...zero,
-      // p = x + (r0*c + k0)*4, q likewise in x2, pEnd = x + (rEnd*c + k0)*4
-      ...get(r0), ...get(c), OP.mul, ...get(k0), OP.add, ...i32(2), OP.shl, ...tee(p), ...get(x2), OP.add, ...set(q),
-      ...get(p), ...get(x), OP.add, ...set(p),
-      ...get(rEnd), ...get(c), OP.mul, ...get(k0), OP.add, ...i32(2), OP.shl, ...get(x), OP.add, ...set(pEnd),
-      OP.block, 0x40, OP.loop, 0x40,
-      ...get(p), ...get(pEnd), OP.geU, OP.brIf, 1,
-      ...inner,
-      ...get(p), ...get(rowBytes), OP.add, ...set(p),
-      ...get(q), ...get(rowBytes), OP.add, ...set(q),
-      OP.br, 0, OP.end, OP.end,
+      ...f32Addr(x, r0, c, k0), ...set(p),
+      ...f32Addr(x2, r0, c, k0), ...set(q),
+      ...f32Addr(x, rEnd, c, k0), ...set(pEnd),
+      ...pointerLoop(p, pEnd, inner, [[p, rowBytes], [q, rowBytes]]),
       ...flush,
       ...get(k0), ...i32(width), OP.add, ...set(k0),
       OP.br, 0, OP.end, OP.end,
@@ -139,14 +133,12 @@ function mapKernel(
     // off = (r0*c + k0)*4 (byte offset in every array), pEnd = (rEnd*c + k0)*4
     ...get(r0), ...get(c), OP.mul, ...get(k0), OP.add, ...i32(2), OP.shl, ...set(off),
     ...get(rEnd), ...get(c), OP.mul, ...get(k0), OP.add, ...i32(2), OP.shl, ...set(pEnd),
-    OP.block, 0x40, OP.loop, 0x40,
-    ...get(off), ...get(pEnd), OP.geU, OP.brIf, 1,
-    ...widen,
-    ...get(out), ...get(off), OP.add,
-    ...yLo, ...simd(V.f32DemoteF64Zero), ...yHi, ...simd(V.f32DemoteF64Zero), ...shuffle(LOW_HALVES),
-    ...store(0),
-    ...get(off), ...get(rowBytes), OP.add, ...set(off),
-    OP.br, 0, OP.end, OP.end,
+    ...pointerLoop(off, pEnd, [
+      ...widen,
+      ...get(out), ...get(off), OP.add,
+      ...yLo, ...simd(V.f32DemoteF64Zero), ...yHi, ...simd(V.f32DemoteF64Zero), ...shuffle(LOW_HALVES),
+      ...store(0),
+    ], [[off, rowBytes]]),
   ];
   const body: Code = [
     ...get(c), ...i32(2), OP.shl, ...set(rowBytes),

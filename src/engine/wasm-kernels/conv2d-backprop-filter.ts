@@ -13,6 +13,11 @@
 //
 // 1x1 convolutions (2/3 of ResNet-50's convolutions) need no window at stride 1: the input IS
 // the matrix. We then transpose whichever of x and dy is narrower.
+//
+// Where the SIMD kernels on the heap run (./heap-module.ts) and the channels fit their register
+// block, all of the above gives way to byOuterProducts: the product accumulated straight from x
+// (or each tap's window) and dy, with no transpose and no packing (./grad-weight-simd.ts). The
+// routes above remain for the stem (3 input channels) and where WebAssembly SIMD is missing.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, free, matMul2d, reshape, transpose2d, type WasmBackendLike } from './compose.ts';
 import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
@@ -170,6 +175,42 @@ function viaColumns(backend: WasmBackendLike, xpad: TensorInfo, dy2: TensorInfo,
   return out;
 }
 
+/**
+ * Positions per chunk of the outer-product kernel (./grad-weight-simd.ts). Measured on the
+ * ResNet shapes (M x Cin x Cout from 8192 x 64 x 64 to 128 x 2048 x 512): 48-64 best, 16-32 and
+ * 256-512 up to 25 % slower.
+ */
+const OUTER_PRODUCT_CHUNK = 64;
+
+/**
+ * With the SIMD kernels, for Cin % 4 == 0 and Cout % 8 == 0 (every layer but the stem): per tap,
+ * dW[tap] = window^T @ dy as a sum of outer products over the positions, read where they lie
+ * (the input itself for a plain 1x1 convolution, else the tap's window as a row copy). No
+ * transpose, no col^T, no packing of a fresh operand: 926 -> 710 ms per resnet50 @128
+ * micro-batch of 8 against the transpose + native matMul route (docs/train-step-speed.md).
+ */
+function byOuterProducts(backend: WasmBackendLike, k: HeapKernels, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
+  const padded = g.top + g.bottom + g.left + g.right > 0;
+  const xpad = padded
+    ? call(backend, 'PadV2', { x }, { paddings: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]], constantValue: 0 })
+    : x;
+  const plain = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && !padded && g.ho === g.h && g.wo === g.w;
+  const m = g.n * g.ho * g.wo;
+  const out = backend.makeOutput([g.kh, g.kw, g.cin, g.cout], 'float32');
+  (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+  for (let t = 0; t < g.kh * g.kw; t++) {
+    const window = plain ? null : tapWindow(backend, xpad, g, Math.floor(t / g.kw), t % g.kw); // [M, Cin]
+    // Heap views after the last allocation (an allocation may grow the heap and move them).
+    const xv = backend.typedArrayFromHeap(window ?? xpad) as Float32Array;
+    const dyv = backend.typedArrayFromHeap(dy2) as Float32Array;
+    const ov = backend.typedArrayFromHeap(out) as Float32Array;
+    k.gradWeight(xv.byteOffset, dyv.byteOffset, m, g.cin, g.cout, ov.byteOffset + 4 * t * g.cin * g.cout, OUTER_PRODUCT_CHUNK);
+    if (window) free(backend, window);
+  }
+  if (padded) free(backend, xpad);
+  return out;
+}
+
 function byTaps(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
   const padded = g.top + g.bottom + g.left + g.right > 0;
   const xpad = padded
@@ -190,7 +231,10 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: Te
   const backend = args.backend;
   const dy2 = reshape(backend, dy, [g.n * g.ho * g.wo, g.cout]);
   const pointwiseCase = g.kh === 1 && g.kw === 1 && g.top + g.bottom + g.left + g.right === 0;
-  const out = pointwiseCase ? pointwise(backend, x, dy2, g) : byTaps(backend, x, dy2, g);
+  const k = heapKernels(backend);
+  const out = k && g.cin % 4 === 0 && g.cout % 8 === 0
+    ? byOuterProducts(backend, k, x, dy2, g)
+    : pointwiseCase ? pointwise(backend, x, dy2, g) : byTaps(backend, x, dy2, g);
   free(backend, dy2);
   return out;
 }

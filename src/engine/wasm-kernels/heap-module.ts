@@ -13,12 +13,15 @@
 // path, where SIMD is missing, RSB_NO_SIMD=1, the heap is not reachable, or setHeapKernels(false).
 import { instantiate, moduleBytes } from '../../data/transforms/wasm-asm.ts';
 import { transposeKernel } from './transpose-simd.ts';
+import { gradWeightKernel } from './grad-weight-simd.ts';
 import { bnAffineKernel, bnGradInputKernel, bnSumsKernel } from '../batch-norm/simd.ts';
 
 export interface HeapKernels {
   memory: WebAssembly.Memory;
   /** dst[j, i] = src[i, j] for a rows x cols block; addresses and row strides in bytes */
   transpose(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
+  /** out[Cin, Cout] += x^T @ dy for x [m, Cin], dy [m, Cout], positions in chunks of kc (Cin % 4 == 0, Cout % 8 == 0) */
+  gradWeight(x: number, dy: number, m: number, cin: number, cout: number, out: number, kc: number): void;
   /** per channel of [rows, c]: sum of x into sum, sum of x^2 into sq (float64, added to what is there) */
   bnSumsSq(x: number, unused: number, rows: number, c: number, sum: number, sq: number): void;
   /** per channel: sum of dy into sdy, sum of dy*x into sdyx (float64, added to what is there) */
@@ -45,7 +48,7 @@ export function heapKernels(backend: unknown): HeapKernels | null {
   if (memory === null) return null;
   let k = byMemory.get(memory);
   if (k === undefined) {
-    const bytes = moduleBytes([transposeKernel(), bnSumsKernel('bnSumsSq', 'sq'), bnSumsKernel('bnSumsCross', 'cross'), bnAffineKernel(), bnGradInputKernel()], { importMemory: true });
+    const bytes = moduleBytes([transposeKernel(), gradWeightKernel(), bnSumsKernel('bnSumsSq', 'sq'), bnSumsKernel('bnSumsCross', 'cross'), bnAffineKernel(), bnGradInputKernel()], { importMemory: true });
     const e = instantiate(bytes, memory);
     k = e && ({ ...e, memory } as unknown as HeapKernels);
     byMemory.set(memory, k);
