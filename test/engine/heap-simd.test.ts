@@ -153,3 +153,48 @@ test('batchNormTrain on wasm: the same outputs and gradients with the heap kerne
   setHeapKernels(true);
   for (const key of ['value', 'dx', 'dg', 'db'] as const) sameBits(runs[0][key] as Float32Array, runs[1][key] as Float32Array, key);
 });
+
+/** out[i, j] = sum over t of a(i, t) * b(t, j) in float32, t in order, multiply then add (what the kernels do). */
+function sequentialProduct(rows: number, inner: number, cols: number, a: (i: number, t: number) => number, b: (t: number, j: number) => number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      let acc = 0;
+      for (let t = 0; t < inner; t++) acc = Math.fround(acc + Math.fround(a(i, t) * b(t, j)));
+      out[i * cols + j] = acc;
+    }
+  }
+  return out;
+}
+
+// m past one row chunk (64) and not a multiple of 4 (the one-row tail), k odd, n a few register blocks
+for (const [m, kk, n] of [[1, 1, 8], [13, 5, 16], [70, 9, 24], [129, 33, 8]]) {
+  test(`gemm kernel = a float32 loop summing in order, bit for bit: ${m} x ${kk} x ${n}`, () => {
+    const at = tensor(gaussian([m * kk], m, kk)), bt = tensor(gaussian([kk * n], kk, n)), ct = tensor(new Float32Array(m * n).fill(NaN));
+    const [a, b, c] = [view(at), view(bt), view(ct)];
+    const want = sequentialProduct(m, kk, n, (i, t) => a[i * kk + t], (t, j) => b[t * n + j]);
+    k.gemm(a.byteOffset, b.byteOffset, c.byteOffset, m, kk, n, 64);
+    sameBits(c, want, 'gemm');
+  });
+}
+
+// positions past one chunk and not a multiple of it; Cin in steps of the 4-row block, Cout of 8
+for (const [m, cin, cout, chunk] of [[1, 4, 8, 64], [70, 8, 16, 64], [200, 12, 24, 64], [65, 4, 8, 16]]) {
+  test(`gradWeight kernel = a float32 loop summing positions in order, bit for bit: ${m} x ${cin} x ${cout}, chunks of ${chunk}`, () => {
+    const xt = tensor(gaussian([m * cin], m, cin)), dyt = tensor(gaussian([m * cout], m, cout));
+    const start = gaussian([cin * cout], cin, cout); // the kernel adds to what is there
+    const ot = tensor(start);
+    const [x, dy, out] = [view(xt), view(dyt), view(ot)];
+    // the kernel accumulates onto `start`: out = start + sum over positions, in order
+    const want = new Float32Array(cin * cout);
+    for (let ci = 0; ci < cin; ci++) {
+      for (let co = 0; co < cout; co++) {
+        let acc = start[ci * cout + co];
+        for (let p = 0; p < m; p++) acc = Math.fround(acc + Math.fround(x[p * cin + ci] * dy[p * cout + co]));
+        want[ci * cout + co] = acc;
+      }
+    }
+    k.gradWeight(x.byteOffset, dy.byteOffset, m, cin, cout, out.byteOffset, chunk);
+    sameBits(out, want, 'gradWeight');
+  });
+}

@@ -9,7 +9,7 @@ import { wasmTrainingKernelsRegistered } from '../../src/engine/wasm-kernels/ind
 import { inputGradPath } from '../../src/engine/wasm-kernels/conv2d-backprop-input.ts';
 import { unregisterCpuTrainingKernels } from '../../src/engine/cpu-kernels/index.ts';
 import { setHeapKernels } from '../../src/engine/wasm-kernels/heap-module.ts';
-import { CONV_CASES as CASES, filterGrad, inputGrad, outShape } from './conv-cases.ts';
+import { CONV_CASES as CASES, filterGrad, inputGrad, outShape, type ConvCase } from './conv-cases.ts';
 
 before(async () => {
   await initBackends();
@@ -56,6 +56,30 @@ for (const [k, c] of CASES.entries()) {
       } finally {
         inputGradPath.mode = 'auto';
       }
+    });
+  }
+}
+
+// Forward Conv2D: our 1x1 path (./conv2d-pointwise.ts) on the plain 1x1 cases, tfjs-wasm's own on
+// the rest (the wrapper must hand those over untouched); with the heap kernels on and off.
+const FORWARD_CASES: ConvCase[] = [
+  ...CASES,
+  { name: '1x1 s1, 64 -> 256 over 130 positions (the GEMM row tail)', x: [2, 5, 13, 64], f: [1, 1, 64, 256], strides: 1, pad: 'valid' },
+  { name: "1x1 s1 'same', 16 -> 8", x: [1, 6, 7, 16], f: [1, 1, 16, 8], strides: 1, pad: 'same' },
+  { name: '1x1 s1, 512 -> 256 (weights past the GEMM limit: native)', x: [1, 3, 3, 512], f: [1, 1, 512, 256], strides: 1, pad: 'valid' },
+];
+for (const [k, c] of FORWARD_CASES.entries()) {
+  for (const simd of [true, false]) {
+    test(`Conv2D wasm = cpu${simd ? '' : ' (JavaScript paths)'}: ${c.name}`, async () => {
+      const x = gaussian(c.x, 3, 2 * k);
+      const f = gaussian(c.f, 3, 2 * k + 1);
+      const fwd = (xv: Float32Array, fv: Float32Array) => () => tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), c.strides, c.pad as 'valid');
+      const want = await on('cpu', fwd(x, f));
+      setHeapKernels(simd);
+      const got = await on('wasm', fwd(x, f)).finally(() => setHeapKernels(true));
+      const bound = await on('cpu', fwd(abs(x), abs(f)));
+      assert.deepEqual(got.shape, want.shape);
+      assert.equal(withinSumBound(got.values, want.values, bound.values, c.f[0] * c.f[1] * c.f[2]), null);
     });
   }
 }

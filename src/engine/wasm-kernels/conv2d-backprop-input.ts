@@ -18,6 +18,8 @@ import { call, free, matMul2d, reshape, swapLastTwo, transpose2d, type WasmBacke
 import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
 import { inputGradByPhases } from './conv-transpose-phases.ts';
 import { GEMM_PATH_RATIO, inputGradByGemm } from './conv-transpose-gemm.ts';
+import { heapKernels } from './heap-module.ts';
+import { gemmFits, heapMatMul } from './pointwise-gemm.ts';
 
 /**
  * Spreads [N, Ho, Wo, C] onto a grid s times finer: value (y, x) goes to (y*sh, x*sw), zeros
@@ -60,8 +62,10 @@ function fitTo(backend: WasmBackendLike, t: TensorInfo, h: number, w: number): T
 function pointwise(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
   const w2 = reshape(backend, filter, [g.cin, g.cout]);
   const wt = transpose2d(backend, w2); // [Cout, Cin]
-  const dy2 = reshape(backend, dy, [g.n * g.ho * g.wo, g.cout]);
-  const dx2 = matMul2d(backend, dy2, wt);
+  const m = g.n * g.ho * g.wo;
+  const dy2 = reshape(backend, dy, [m, g.cout]);
+  const k = heapKernels(backend);
+  const dx2 = k && gemmFits(g.cout, g.cin) ? heapMatMul(backend, k, dy2, wt, m, g.cout, g.cin, [m, g.cin]) : matMul2d(backend, dy2, wt);
   free(backend, w2, wt, dy2);
   const dx = reshape(backend, dx2, [g.n, g.ho, g.wo, g.cin]);
   free(backend, dx2);

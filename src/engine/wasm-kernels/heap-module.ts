@@ -14,6 +14,7 @@
 import { instantiate, moduleBytes } from '../../data/transforms/wasm-asm.ts';
 import { transposeKernel } from './transpose-simd.ts';
 import { gradWeightKernel } from './grad-weight-simd.ts';
+import { gemmKernel } from './gemm-simd.ts';
 import { bnAffineKernel, bnGradInputKernel, bnSumsKernel } from '../batch-norm/simd.ts';
 
 export interface HeapKernels {
@@ -22,6 +23,8 @@ export interface HeapKernels {
   transpose(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
   /** out[Cin, Cout] += x^T @ dy for x [m, Cin], dy [m, Cout], positions in chunks of kc (Cin % 4 == 0, Cout % 8 == 0) */
   gradWeight(x: number, dy: number, m: number, cin: number, cout: number, out: number, kc: number): void;
+  /** c[m, n] = a[m, k] @ b[k, n], rows of a in chunks of mc (n % 8 == 0) */
+  gemm(a: number, b: number, c: number, m: number, k: number, n: number, mc: number): void;
   /** per channel of [rows, c]: sum of x into sum, sum of x^2 into sq (float64, added to what is there) */
   bnSumsSq(x: number, unused: number, rows: number, c: number, sum: number, sq: number): void;
   /** per channel: sum of dy into sdy, sum of dy*x into sdyx (float64, added to what is there) */
@@ -48,7 +51,7 @@ export function heapKernels(backend: unknown): HeapKernels | null {
   if (memory === null) return null;
   let k = byMemory.get(memory);
   if (k === undefined) {
-    const bytes = moduleBytes([transposeKernel(), gradWeightKernel(), bnSumsKernel('bnSumsSq', 'sq'), bnSumsKernel('bnSumsCross', 'cross'), bnAffineKernel(), bnGradInputKernel()], { importMemory: true });
+    const bytes = moduleBytes([transposeKernel(), gradWeightKernel(), gemmKernel(), bnSumsKernel('bnSumsSq', 'sq'), bnSumsKernel('bnSumsCross', 'cross'), bnAffineKernel(), bnGradInputKernel()], { importMemory: true });
     const e = instantiate(bytes, memory);
     k = e && ({ ...e, memory } as unknown as HeapKernels);
     byMemory.set(memory, k);

@@ -11,6 +11,8 @@
 //                         over N, H, W) transposes the whole activation first.
 //   MaxPoolGrad           present, but as slow as a 3x3 conv gradient for the stem's pool.
 //   Identity              copies; the engine clones every tensor saved for a gradient with it.
+//   Conv2D                present and fast, but 1x1 convolutions with small filters run faster
+//                         through our SIMD GEMM (./conv2d-pointwise.ts); the rest stay native.
 // Everything else a step uses (Conv2D, pads, slices, MaxPool, other reductions,
 // element-wise maths, Sigmoid/Log/Softplus for the losses, Sqrt/Pow for LAMB) is native in wasm.
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,6 +20,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul.ts';
 import { captureOriginal } from './compose.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
+import { conv2DConfig } from './conv2d-pointwise.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { identityConfig } from './identity.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
@@ -25,6 +28,7 @@ import { meanConfig, sumConfig } from './reduce-leading.ts';
 
 /** Our kernels, in registration order. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+  conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   batchMatMulConfig,
@@ -45,7 +49,7 @@ const replaced = new Map<string, KernelConfig | null>();
 export function registerWasmTrainingKernels(): void {
   if (replaced.size > 0) return;
   // Kernels we build on but also replace: keep their native versions reachable first.
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad', 'Identity']) captureOriginal(name);
+  for (const name of ['Conv2D', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'MaxPoolGrad', 'Identity']) captureOriginal(name);
   for (const config of WASM_TRAINING_KERNELS) {
     const existing = tf.getKernel(config.kernelName, 'wasm') ?? null;
     if (existing !== null) tf.unregisterKernel(config.kernelName, 'wasm');
