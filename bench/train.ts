@@ -1,6 +1,9 @@
-// npm run bench -- train [--backend wasm] [--updates 3] [--only embedded,resnet50-128,resnet50-224] [--workers 1,2]
+// npm run bench -- train [--backend wasm] [--updates 3] [--seconds 8] [--warmup-seconds 3]
+//                        [--only embedded,resnet50-128,resnet50-224] [--workers 1,2]
 //                        [--batch 16,64] [--micro 8] [--transport thread|process]
 //
+// --updates, --seconds  each row times at least this many updates and at least this long.
+// --warmup-seconds  untimed updates first, at least one and at least this long (see measure()).
 // --batch  global batch(es) per update, comma-separated, for every selected config (default: each
 //          config's own). The once-per-update work (gradient sum, LAMB, weight broadcast) weighs
 //          less the larger the batch; the recipes train at 2048 by gradient accumulation, so a
@@ -58,34 +61,43 @@ function microBatches(c: Config, epoch: number): MicroBatch[] {
 
 interface Breakdown { computeMs: number; workerIoMs: number; leadMs: number; optimizerMs: number }
 
-async function measure(c: Config, workers: number, updates: number, backend: 'wasm' | 'cpu' | 'tensorflow', threads = false): Promise<{ ips: number; perUpdate: Breakdown }> {
+async function measure(c: Config, workers: number, updates: number, backend: 'wasm' | 'cpu' | 'tensorflow', threads = false): Promise<{ updates: number; warmup: number; ips: number; perUpdate: Breakdown }> {
   const model = createResNet(c.arch, { numClasses: c.classes, dropPathRate: 0.05 });
   const opt = await createOptimizer({ name: 'lamb', weightDecay: 0.01, weightDecayExempt: '1d-and-bias', betas: [0.9, 0.999], eps: 1e-6, maxGradNorm: 1 }, model.parameters.map((p) => ({ name: p.name, variable: p.variable })));
   const step: StepConfig = { numClasses: c.classes, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], loss: { kind: 'bce', targetThreshold: 0.2 }, seed: 0 };
   const replicas = await createReplicas(workers, { backend, arch: c.arch, modelOptions: { numClasses: c.classes, dropPathRate: 0.05 }, step }, model, { threads, transport });
   try {
     await replicas.syncAll(model);
-    let t0 = 0;
-    const sum: Breakdown = { computeMs: 0, workerIoMs: 0, leadMs: 0, optimizerMs: 0 };
-    for (let u = 0; u <= updates; u++) {
-      const mbs = microBatches(c, u); // synthetic data is made outside the timed part
-      if (u === 1) t0 = performance.now(); // update 0 warms up (kernel setup, first allocations)
-      const g = await replicas.gradients(model, mbs);
+    /** One update: gradients from the replicas, then LAMB on the lead; its parts in ms. */
+    const update = async (u: number): Promise<Breakdown> => {
+      const g = await replicas.gradients(model, microBatches(c, u)); // synthetic data: made outside the timed part
       const ts = performance.now();
       const grads: Record<string, tf.Tensor> = {};
       model.parameters.forEach((p, i) => { grads[p.name] = tf.div(g.grads[i], g.samples); g.grads[i].dispose(); });
       opt.step(grads, 1e-3);
       for (const t of Object.values(grads)) t.dispose();
-      if (u >= 1) {
-        sum.computeMs += g.timing?.workerComputeMs ?? 0;
-        sum.workerIoMs += g.timing?.workerIoMs ?? 0;
-        sum.leadMs += g.timing?.leadMs ?? 0;
-        sum.optimizerMs += performance.now() - ts;
-      }
+      return { computeMs: g.timing?.workerComputeMs ?? 0, workerIoMs: g.timing?.workerIoMs ?? 0, leadMs: g.timing?.leadMs ?? 0, optimizerMs: performance.now() - ts };
+    };
+    // Warm-up: at least one update (kernel setup, first allocations) and at least warmupSeconds.
+    // Fresh workers run their first updates slower while V8 optimises their code on background
+    // threads, which two busy workers starve on two cores: the embedded profile's 2-worker
+    // updates took 394, 197, 139, 146, 140, 120 ms, then ~100 from the seventh on, so one update
+    // of warm-up measured its 2 workers ~30 % low.
+    const start = performance.now();
+    let warm = 0;
+    do await update(warm++);
+    while (performance.now() - start < warmupSeconds * 1000);
+    // Timed: at least `updates`, and at least minSeconds.
+    const sum: Breakdown = { computeMs: 0, workerIoMs: 0, leadMs: 0, optimizerMs: 0 };
+    const t0 = performance.now();
+    let timed = 0;
+    while (timed < updates || performance.now() - t0 < minSeconds * 1000) {
+      const b = await update(warm + timed++);
+      for (const key of Object.keys(sum) as (keyof Breakdown)[]) sum[key] += b[key];
     }
     const seconds = (performance.now() - t0) / 1000;
-    const per = (x: number) => x / updates;
-    return { ips: (updates * c.globalBatch) / seconds, perUpdate: { computeMs: per(sum.computeMs), workerIoMs: per(sum.workerIoMs), leadMs: per(sum.leadMs), optimizerMs: per(sum.optimizerMs) } };
+    const per = (x: number) => x / timed;
+    return { updates: timed, warmup: warm, ips: (timed * c.globalBatch) / seconds, perUpdate: { computeMs: per(sum.computeMs), workerIoMs: per(sum.workerIoMs), leadMs: per(sum.leadMs), optimizerMs: per(sum.optimizerMs) } };
   } finally {
     await replicas.close();
     opt.dispose();
@@ -95,6 +107,8 @@ async function measure(c: Config, workers: number, updates: number, backend: 'wa
 
 const backendChoice = arg('backend', 'wasm') as 'wasm' | 'cpu' | 'tensorflow';
 const updates = Number(arg('updates', '3'));
+const minSeconds = Number(arg('seconds', '8'));
+const warmupSeconds = Number(arg('warmup-seconds', '3'));
 const only = arg('only', CONFIGS.map((c) => c.name).join(',')).split(',');
 // '1t' = one worker thread (instead of computing in the lead thread), to isolate thread overheads.
 const workerCounts = arg('workers', '1,2').split(',');
@@ -115,21 +129,21 @@ function expand(c: Config): Config[] {
   });
 }
 const be = await selectBackend(backendChoice, { log: () => {} });
-const rows: { config: string; arch: string; size: number; batch: number; micro: number; workers: number | string; imagesPerSec: number; speedup: number | null; vsPytorch: number | null; msPerUpdate: Breakdown; projectedAtBatch2048: number }[] = [];
+const rows: { config: string; arch: string; size: number; batch: number; micro: number; workers: number | string; timedUpdates: number; warmupUpdates: number; imagesPerSec: number; speedup: number | null; vsPytorch: number | null; msPerUpdate: Breakdown; projectedAtBatch2048: number }[] = [];
 for (const c of CONFIGS.filter((x) => only.includes(x.name)).flatMap(expand)) {
   let base: number | null = null;
   for (const w of workerCounts) {
-    const { ips, perUpdate } = await measure(c, parseInt(w, 10), updates, be.name, w.endsWith('t'));
+    const { ips, perUpdate, updates: timedUpdates, warmup } = await measure(c, parseInt(w, 10), updates, be.name, w.endsWith('t'));
     base ??= ips;
     // The per-update costs (weight broadcast, gradient sum, LAMB on the lead) are paid once per
     // global batch; the recipes' batch is 2048, so project the rate at that batch from the parts.
     const k = 2048 / c.globalBatch;
     const at2048 = (2048 * 1000) / (k * perUpdate.computeMs + perUpdate.workerIoMs + perUpdate.leadMs + perUpdate.optimizerMs);
-    rows.push({ config: c.name, arch: c.arch, size: c.size, batch: c.globalBatch, micro: c.microBatch, workers: w, imagesPerSec: ips, speedup: ips / base, vsPytorch: c.pytorch2Threads ? ips / c.pytorch2Threads : null, msPerUpdate: perUpdate, projectedAtBatch2048: at2048 });
+    rows.push({ config: c.name, arch: c.arch, size: c.size, batch: c.globalBatch, micro: c.microBatch, workers: w, timedUpdates, warmupUpdates: warmup, imagesPerSec: ips, speedup: ips / base, vsPytorch: c.pytorch2Threads ? ips / c.pytorch2Threads : null, msPerUpdate: perUpdate, projectedAtBatch2048: at2048 });
     process.stderr.write(`${c.name} batch ${c.globalBatch} (micro ${c.microBatch}) x${w}: ${ips.toFixed(2)} images/s\n`);
   }
 }
-console.log(`backend ${be.name}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${updates} timed updates after 1 warm-up; synthetic pixels, data loading excluded`);
+console.log(`backend ${be.name}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), per row at least ${updates} timed updates and ${minSeconds} s after at least ${warmupSeconds} s of warm-up (counts in the JSON); synthetic pixels, data loading excluded`);
 console.log('config         arch          px  batch  micro  workers  images/s  speedup  vs PyTorch 2 thr  @2048 (projected)  | ms/update: compute(slowest worker)  worker io  lead sync  optimizer');
 for (const r of rows) {
   const b = r.msPerUpdate;
