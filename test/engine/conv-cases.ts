@@ -36,6 +36,9 @@ export const CONV_CASES: ConvCase[] = [
   { name: "3x3 'same' s2, Cin 4 -> Cout 8", x: [2, 9, 8, 4], f: [3, 3, 4, 8], strides: 2, pad: 'same' },
   { name: '7x7 s2 pad 3, Cin 4 -> Cout 24', x: [1, 18, 17, 4], f: [7, 7, 4, 24], strides: 2, pad: sym(3) },
   { name: '3x3 s1 pad 1, 200 positions, Cin 12 -> Cout 32', x: [2, 10, 10, 12], f: [3, 3, 12, 32], strides: 1, pad: sym(1) },
+  // Cin % 4 != 0, Cout % 8 == 0: the im2row route (rows of 3*3*6 = 54 padded to 56; of 2*3*3 = 18 to 20)
+  { name: '3x3 s1 pad 1, Cin 6 -> Cout 16 (im2row rows padded)', x: [2, 9, 9, 6], f: [3, 3, 6, 16], strides: 1, pad: sym(1) },
+  { name: "2x3 'same' s2, Cin 3 -> Cout 8 (im2row, asymmetric padding)", x: [2, 9, 8, 3], f: [2, 3, 3, 8], strides: 2, pad: 'same' },
 ];
 
 export function outShape(c: ConvCase): number[] {

@@ -198,3 +198,23 @@ for (const [m, cin, cout, chunk] of [[1, 4, 8, 64], [70, 8, 16, 64], [200, 12, 2
     sameBits(out, want, 'gradWeight');
   });
 }
+
+test('im2row kernel: each output position\'s window as one zero-padded row', () => {
+  // padded input 2 x 7 x 6 x 3, a 3 x 2 filter at strides (2, 1): rows of 3*2*3 = 18 floats, padded to 20
+  const [n, hp, wp, cin, kh, kw, sh, sw, rowFloats] = [2, 7, 6, 3, 3, 2, 2, 1, 20];
+  const ho = Math.floor((hp - kh) / sh) + 1, wo = Math.floor((wp - kw) / sw) + 1;
+  const xt = tensor(gaussian([n * hp * wp * cin], 8, 9)), ct = tensor(new Float32Array(n * ho * wo * rowFloats).fill(NaN));
+  const [x, col] = [view(xt), view(ct)];
+  k.im2row(x.byteOffset, col.byteOffset, n, ho, wo, hp, wp, cin, kh, kw, sh, sw, rowFloats);
+  for (let b = 0, m = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++, m++) {
+        for (let c = 0; c < rowFloats; c++) {
+          const [i, j, ci] = [Math.floor(c / (kw * cin)), Math.floor(c / cin) % kw, c % cin];
+          const want = c < kh * kw * cin ? x[((b * hp + oy * sh + i) * wp + ox * sw + j) * cin + ci] : 0;
+          assert.equal(col[m * rowFloats + c], want, `row ${m}, column ${c}`);
+        }
+      }
+    }
+  }
+});

@@ -177,16 +177,20 @@ const POOL_CASES: { name: string; x: number[]; k: number; s: number; pad: 'valid
   { name: '3x3/2 pad 1, odd size', x: [1, 9, 7, 3], k: 3, s: 2, pad: 1 },
   { name: '2x2/2 valid', x: [2, 8, 8, 4], k: 2, s: 2, pad: 'valid' },
   { name: '3x3/1 same', x: [1, 6, 5, 2], k: 3, s: 1, pad: 'same' },
+  // channels a multiple of 4: the SIMD kernel (./max-pool-grad-simd.ts)
+  { name: 'resnet stem 3x3/2 pad 1, 8 channels', x: [2, 11, 12, 8], k: 3, s: 2, pad: 1 },
+  { name: '3x3/1 same, 12 channels', x: [1, 6, 5, 12], k: 3, s: 1, pad: 'same' },
 ];
-for (const [k, c] of POOL_CASES.entries()) {
-  test(`MaxPoolGrad wasm = cpu (ties routed alike): ${c.name}`, async () => {
+for (const [k, c] of POOL_CASES.entries()) for (const simd of [true, false]) {
+  test(`MaxPoolGrad wasm = cpu (ties routed alike)${simd ? '' : ' (JavaScript path)'}: ${c.name}`, async () => {
     const xv = gaussian(c.x, 11, k).map((v) => Math.max(-1, Math.round(v * 1.5)));
     const outShapeOf = () => tf.maxPool(tf.tensor4d(xv, c.x as [number, number, number, number]), c.k, c.s, c.pad).shape;
     const dyShape = (await on('cpu', () => tf.zeros(outShapeOf()))).shape;
     const dy = gaussian(dyShape, 12, k);
     const grad = (dyv: Float32Array) => () => tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad))(tf.tensor4d(xv, c.x as [number, number, number, number]), tf.tensor(dyv, dyShape));
     const want = await on('cpu', grad(dy));
-    const got = await on('wasm', grad(dy));
+    setHeapKernels(simd);
+    const got = await on('wasm', grad(dy)).finally(() => setHeapKernels(true));
     const bound = await on('cpu', grad(abs(dy)));
     assert.equal(withinSumBound(got.values, want.values, bound.values, Math.ceil(c.k / c.s) ** 2), null);
     assert.ok(want.values.some((v) => v !== 0), 'gradient routed somewhere');

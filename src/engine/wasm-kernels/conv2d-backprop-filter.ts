@@ -16,8 +16,9 @@
 //
 // Where the SIMD kernels on the heap run (./heap-module.ts) and the channels fit their register
 // block, all of the above gives way to byOuterProducts: the product accumulated straight from x
-// (or each tap's window) and dy, with no transpose and no packing (./grad-weight-simd.ts). The
-// routes above remain for the stem (3 input channels) and where WebAssembly SIMD is missing.
+// (or each tap's window) and dy, with no transpose and no packing (./grad-weight-simd.ts); the
+// stem (3 input channels) takes byRows, the same product over im2row rows. The routes above
+// remain for Cout % 8 != 0 and where WebAssembly SIMD is missing.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { call, free, matMul2d, reshape, transpose2d, type WasmBackendLike } from './compose.ts';
 import { convGeometry, type ConvGeometry } from '../conv-geometry.ts';
@@ -211,6 +212,35 @@ function byOuterProducts(backend: WasmBackendLike, k: HeapKernels, x: TensorInfo
   return out;
 }
 
+/**
+ * With the SIMD kernels, for Cin % 4 != 0 (the stem's 3 channels) and Cout % 8 == 0: the windows
+ * as rows (im2row, each kh*kw*Cin long, padded to a multiple of 4 with zeros), then one outer-
+ * product accumulation over the positions into [rows, Cout]; its first kh*kw*Cin rows are the
+ * HWIO gradient (the zero columns add nothing). Replaces col^T + the native matMul, which packs
+ * dy, M rows long, on every call.
+ */
+function byRows(backend: WasmBackendLike, k: HeapKernels, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
+  const padded = g.top + g.bottom + g.left + g.right > 0;
+  const xpad = padded
+    ? call(backend, 'PadV2', { x }, { paddings: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]], constantValue: 0 })
+    : x;
+  const m = g.n * g.ho * g.wo;
+  const taps = g.kh * g.kw * g.cin;
+  const rowFloats = (taps + 3) & ~3;
+  const col = backend.makeOutput([m, rowFloats], 'float32');
+  const acc = backend.makeOutput([rowFloats, g.cout], 'float32');
+  const out = backend.makeOutput([g.kh, g.kw, g.cin, g.cout], 'float32');
+  // Heap views after the last allocation.
+  const [xv, colv, accv, dyv, outv] = [xpad, col, acc, dy2, out].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+  k.im2row(xv.byteOffset, colv.byteOffset, g.n, g.ho, g.wo, xpad.shape[1], xpad.shape[2], g.cin, g.kh, g.kw, g.sh, g.sw, rowFloats);
+  accv.fill(0);
+  k.gradWeight(colv.byteOffset, dyv.byteOffset, m, rowFloats, g.cout, accv.byteOffset, OUTER_PRODUCT_CHUNK);
+  outv.set(accv.subarray(0, taps * g.cout));
+  free(backend, col, acc);
+  if (padded) free(backend, xpad);
+  return out;
+}
+
 function byTaps(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
   const padded = g.top + g.bottom + g.left + g.right > 0;
   const xpad = padded
@@ -232,8 +262,8 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: Te
   const dy2 = reshape(backend, dy, [g.n * g.ho * g.wo, g.cout]);
   const pointwiseCase = g.kh === 1 && g.kw === 1 && g.top + g.bottom + g.left + g.right === 0;
   const k = heapKernels(backend);
-  const out = k && g.cin % 4 === 0 && g.cout % 8 === 0
-    ? byOuterProducts(backend, k, x, dy2, g)
+  const out = k && g.cout % 8 === 0
+    ? (g.cin % 4 === 0 ? byOuterProducts(backend, k, x, dy2, g) : byRows(backend, k, x, dy2, g))
     : pointwiseCase ? pointwise(backend, x, dy2, g) : byTaps(backend, x, dy2, g);
   free(backend, dy2);
   return out;

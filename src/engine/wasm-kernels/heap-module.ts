@@ -15,6 +15,8 @@ import { instantiate, moduleBytes } from '../../data/transforms/wasm-asm.ts';
 import { transposeKernel } from './transpose-simd.ts';
 import { gradWeightKernel } from './grad-weight-simd.ts';
 import { gemmKernel } from './gemm-simd.ts';
+import { im2rowKernel } from './im2row.ts';
+import { maxPoolGradKernel } from './max-pool-grad-simd.ts';
 import { bnAffineKernel, bnGradInputKernel, bnSumsKernel } from '../batch-norm/simd.ts';
 
 export interface HeapKernels {
@@ -23,6 +25,11 @@ export interface HeapKernels {
   transpose(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
   /** out[Cin, Cout] += x^T @ dy for x [m, Cin], dy [m, Cout], positions in chunks of kc (Cin % 4 == 0, Cout % 8 == 0) */
   gradWeight(x: number, dy: number, m: number, cin: number, cout: number, out: number, kc: number): void;
+  /** col[m, :] = the input window of output position m as a row of rowFloats (zero-padded); src is the padded NHWC input */
+  im2row(src: number, dst: number, n: number, ho: number, wo: number, hp: number, wp: number, cin: number, kh: number, kw: number, sh: number, sw: number, rowFloats: number): void;
+  /** dx (zeroed) += each dy routed to its window's first cell equal to y; NHWC, c % 4 == 0 */
+  maxPoolGrad(x: number, y: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number,
+    sh: number, sw: number, kh: number, kw: number, top: number, left: number): void;
   /** c[m, n] = a[m, k] @ b[k, n], rows of a in chunks of mc (n % 8 == 0) */
   gemm(a: number, b: number, c: number, m: number, k: number, n: number, mc: number): void;
   /** per channel of [rows, c]: sum of x into sum, sum of x^2 into sq (float64, added to what is there) */
@@ -51,7 +58,7 @@ export function heapKernels(backend: unknown): HeapKernels | null {
   if (memory === null) return null;
   let k = byMemory.get(memory);
   if (k === undefined) {
-    const bytes = moduleBytes([transposeKernel(), gradWeightKernel(), gemmKernel(), bnSumsKernel('bnSumsSq', 'sq'), bnSumsKernel('bnSumsCross', 'cross'), bnAffineKernel(), bnGradInputKernel()], { importMemory: true });
+    const bytes = moduleBytes([transposeKernel(), gradWeightKernel(), gemmKernel(), im2rowKernel(), maxPoolGradKernel(), bnSumsKernel('bnSumsSq', 'sq'), bnSumsKernel('bnSumsCross', 'cross'), bnAffineKernel(), bnGradInputKernel()], { importMemory: true });
     const e = instantiate(bytes, memory);
     k = e && ({ ...e, memory } as unknown as HeapKernels);
     byMemory.set(memory, k);

@@ -8,6 +8,7 @@
 // outside the input (padding) never win, as in the forward kernel. NaN windows route nothing.
 import { backend_util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { call, type WasmBackendLike } from './compose.ts';
+import { heapKernels } from './heap-module.ts';
 
 export function maxPoolGradWasm(args: { inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo }; backend: WasmBackendLike; attrs: NamedAttrMap }): TensorInfo {
   const { backend, attrs } = args;
@@ -29,6 +30,12 @@ export function maxPoolGradWasm(args: { inputs: { dy: TensorInfo; input: TensorI
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
   dx.fill(0);
+  const k = heapKernels(backend);
+  if (k && c % 4 === 0) {
+    // the same routing, four channels at a time without branches (./max-pool-grad-simd.ts)
+    k.maxPoolGrad(x.byteOffset, y.byteOffset, g.byteOffset, dx.byteOffset, n, h, w, c, ho, wo, sh, sw, kh, kw, top, left);
+    return out;
+  }
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < ho; oy++) {
       const y0 = Math.max(0, oy * sh - top);
