@@ -71,9 +71,14 @@ async function measure(c: Config, workers: number, updates: number, backend: 'wa
   const replicas = await createReplicas(workers, { backend, arch: c.arch, modelOptions: { numClasses: c.classes, dropPathRate: 0.05 }, step }, model, { threads, transport });
   try {
     await replicas.syncAll(model);
+    // Synthetic data, made before timing (drawing every pixel from the generator costs the lead
+    // ~4 ms an update on the embedded config); each update gets fresh copies, since the thread
+    // transport hands the buffers over to the workers.
+    const pool = [microBatches(c, 0), microBatches(c, 1)];
+    const copyOf = (mbs: MicroBatch[]): MicroBatch[] => mbs.map((m) => ({ ...m, images: m.images.slice(), targets: m.targets.slice(), positions: m.positions.slice() }));
     /** One update: gradients from the replicas, then LAMB on the lead; its parts in ms. */
     const update = async (u: number): Promise<Breakdown> => {
-      const g = await replicas.gradients(model, microBatches(c, u)); // synthetic data: made outside the timed part
+      const g = await replicas.gradients(model, copyOf(pool[u % pool.length]));
       const ts = performance.now();
       const grads: Record<string, tf.Tensor> = {};
       model.parameters.forEach((p, i) => { grads[p.name] = tf.div(g.grads[i], g.samples); g.grads[i].dispose(); });
