@@ -172,6 +172,18 @@ export function bnGradInputKernel(): WasmFunction {
  * and c % 4 == 0, the JavaScript passes otherwise (same results either way).
  */
 export function heapPasses(k: HeapKernels): BatchNormPasses {
+  let passes = passesByKernels.get(k);
+  if (passes === undefined) {
+    passes = makeHeapPasses(k);
+    passesByKernels.set(k, passes);
+  }
+  return passes;
+}
+
+/** One set of passes per kernels object (one per heap): BatchNorm runs ~100 times a step. */
+const passesByKernels = new WeakMap<HeapKernels, BatchNormPasses>();
+
+function makeHeapPasses(k: HeapKernels): BatchNormPasses {
   const all = (...arrays: ArrayBufferView[]) => arrays.every((a) => onHeap(k, a));
   return {
     columnSums(v, rows, c, out, sq) {

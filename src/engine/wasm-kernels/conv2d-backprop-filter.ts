@@ -176,6 +176,15 @@ function viaColumns(backend: WasmBackendLike, xpad: TensorInfo, dy2: TensorInfo,
   return out;
 }
 
+/** The input with the geometry's zero padding applied (a new tensor only when there is any). */
+function padInput(backend: WasmBackendLike, x: TensorInfo, g: ConvGeometry): { xpad: TensorInfo; padded: boolean } {
+  const padded = g.top + g.bottom + g.left + g.right > 0;
+  const xpad = padded
+    ? call(backend, 'PadV2', { x }, { paddings: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]], constantValue: 0 })
+    : x;
+  return { xpad, padded };
+}
+
 /**
  * Positions per chunk of the outer-product kernel (./grad-weight-simd.ts). Measured on the
  * ResNet shapes (M x Cin x Cout from 8192 x 64 x 64 to 128 x 2048 x 512): 48-64 best, 16-32 and
@@ -191,10 +200,7 @@ const OUTER_PRODUCT_CHUNK = 64;
  * micro-batch of 8 against the transpose + native matMul route (docs/train-step-speed.md).
  */
 function byOuterProducts(backend: WasmBackendLike, k: HeapKernels, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
-  const padded = g.top + g.bottom + g.left + g.right > 0;
-  const xpad = padded
-    ? call(backend, 'PadV2', { x }, { paddings: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]], constantValue: 0 })
-    : x;
+  const { xpad, padded } = padInput(backend, x, g);
   const plain = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && !padded && g.ho === g.h && g.wo === g.w;
   const m = g.n * g.ho * g.wo;
   const out = backend.makeOutput([g.kh, g.kw, g.cin, g.cout], 'float32');
@@ -220,10 +226,7 @@ function byOuterProducts(backend: WasmBackendLike, k: HeapKernels, x: TensorInfo
  * dy, M rows long, on every call.
  */
 function byRows(backend: WasmBackendLike, k: HeapKernels, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
-  const padded = g.top + g.bottom + g.left + g.right > 0;
-  const xpad = padded
-    ? call(backend, 'PadV2', { x }, { paddings: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]], constantValue: 0 })
-    : x;
+  const { xpad, padded } = padInput(backend, x, g);
   const m = g.n * g.ho * g.wo;
   const taps = g.kh * g.kw * g.cin;
   const rowFloats = (taps + 3) & ~3;
@@ -242,10 +245,7 @@ function byRows(backend: WasmBackendLike, k: HeapKernels, x: TensorInfo, dy2: Te
 }
 
 function byTaps(backend: WasmBackendLike, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
-  const padded = g.top + g.bottom + g.left + g.right > 0;
-  const xpad = padded
-    ? call(backend, 'PadV2', { x }, { paddings: [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]], constantValue: 0 })
-    : x;
+  const { xpad, padded } = padInput(backend, x, g);
   const out = viaColumns(backend, xpad, dy2, g);
   if (padded) free(backend, xpad);
   return out;

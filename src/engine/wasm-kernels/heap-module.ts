@@ -9,8 +9,10 @@
 // where they are. The memory object, not its buffer, is shared, so growth of the heap is seen.
 //
 // The kernels are assembled in TypeScript (src/data/transforms/wasm-asm.ts), each in the file of
-// the work it does: ./transpose-simd.ts, ../batch-norm/simd.ts. Null, and so the JavaScript
-// path, where SIMD is missing, RSB_NO_SIMD=1, the heap is not reachable, or setHeapKernels(false).
+// the work it does: ./transpose-simd.ts, ./grad-weight-simd.ts, ./gemm-simd.ts, ./im2row.ts,
+// ./max-pool-grad-simd.ts, ../batch-norm/simd.ts. Null, and so the JavaScript path, where SIMD
+// is missing, RSB_NO_SIMD=1, the heap is not reachable (another build: the threaded one shares
+// its memory, which this import does not declare), or setHeapKernels(false).
 import { instantiate, moduleBytes } from '../../data/transforms/wasm-asm.ts';
 import { transposeKernel } from './transpose-simd.ts';
 import { gradWeightKernel } from './grad-weight-simd.ts';
