@@ -196,7 +196,7 @@ const OUTER_PRODUCT_CHUNK = 64;
  * With the SIMD kernels, for Cin % 4 == 0 and Cout % 8 == 0 (every layer but the stem): per tap,
  * dW[tap] = window^T @ dy as a sum of outer products over the positions, read where they lie
  * (the input itself for a plain 1x1 convolution, else the tap's window as a row copy). No
- * transpose, no col^T, no packing of a fresh operand: 926 -> 710 ms per resnet50 @128
+ * transpose, no col^T, no packing of a fresh operand: 926 -> 748 ms per resnet50 @128
  * micro-batch of 8 against the transpose + native matMul route (docs/train-step-speed.md).
  */
 function byOuterProducts(backend: WasmBackendLike, k: HeapKernels, x: TensorInfo, dy2: TensorInfo, g: ConvGeometry): TensorInfo {
